@@ -1,0 +1,1 @@
+"""Media out: colour conversion, H.264/AAC encoding, cover images, probing."""

@@ -1,0 +1,75 @@
+"""The generation request: every field of the public contract, its default and its limits.
+
+API, CLI and Python client all validate through :class:`GenerationRequest`, so a limit
+changed here changes everywhere at once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
+
+AspectRatio = Literal["16:9", "9:16", "1:1"]
+Duration = Literal[5, 10]
+MovementAmplitude = Literal["auto", "small", "medium", "large"]
+
+PROMPT_MAX_CHARS = 1500
+MAX_REFERENCES = 7
+SEED_MAX = 999_999
+FPS = 24
+
+# Output frame size for each aspect ratio (1080p on the short side).
+FRAME_SIZES: dict[str, tuple[int, int]] = {
+    "16:9": (1920, 1080),
+    "9:16": (1080, 1920),
+    "1:1": (1080, 1080),
+}
+
+ImageSource = Annotated[str, Field(min_length=1)]
+
+
+class GenerationRequest(BaseModel):
+    """A validated request: what to render, exactly as the public contract defines it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    prompt: str = Field(
+        min_length=1,
+        max_length=PROMPT_MAX_CHARS,
+        description="What happens in the video: subjects, shots, camera moves, transitions, mood.",
+    )
+    image_urls: list[ImageSource] = Field(
+        min_length=1,
+        max_length=MAX_REFERENCES,
+        description="1-7 references: http(s) URLs, data:image/...;base64 URIs, or bare base64.",
+    )
+    aspect_ratio: AspectRatio = "16:9"
+    duration: Duration = Field(5, description="Length in seconds.")
+    seed: StrictInt = Field(0, ge=0, le=SEED_MAX, description="0 picks a seed and reports it.")
+    bgm: StrictBool = Field(False, description="Add background music fitted to the video.")
+    movement_amplitude: MovementAmplitude = "auto"
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt_has_text(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("prompt must contain text, not only whitespace")
+        return value
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """Output (width, height) in pixels."""
+        return FRAME_SIZES[self.aspect_ratio]
+
+    @property
+    def frame_count(self) -> int:
+        """Exactly duration x 24 frames."""
+        return self.duration * FPS
+
+    def with_seed(self) -> GenerationRequest:
+        """Return this request with a concrete seed: seed 0 is replaced by a random one."""
+        if self.seed != 0:
+            return self
+        return self.model_copy(update={"seed": secrets.randbelow(SEED_MAX) + 1})
