@@ -1,0 +1,14 @@
+"""Command line: ``refvid generate | plan | demo`` (render.py) and the server commands."""
+
+from __future__ import annotations
+
+from refvid.cli import render as render  # registers commands on app
+from refvid.cli.app import app
+
+
+def main() -> None:
+    """Entry point of the ``refvid`` console script."""
+    app()
+
+
+__all__ = ["app", "main"]
