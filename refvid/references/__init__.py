@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
+from refvid.references.decode import decode_base64, decode_image
+from refvid.references.fetch import ResolvedTarget, UrlFetcher, UrlRejected, check_url
+from refvid.references.load import Fetcher, load_reference, load_references
 from refvid.references.types import Reference
 
-__all__ = ["Reference"]
+__all__ = [
+    "Fetcher",
+    "Reference",
+    "ResolvedTarget",
+    "UrlFetcher",
+    "UrlRejected",
+    "check_url",
+    "decode_base64",
+    "decode_image",
+    "load_reference",
+    "load_references",
+]

@@ -1,0 +1,128 @@
+"""Turn ``image_urls`` entries (base64, data URIs, URLs, CLI paths) into :class:`Reference` s."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Final
+
+from refvid.errors import InvalidReference
+from refvid.references.decode import decode_base64, decode_image, sniff_format
+from refvid.references.fetch import DEFAULT_MAX_BYTES, UrlFetcher, url_label
+from refvid.references.types import Reference
+
+Fetcher = Callable[[str, int], bytes]
+
+_SCHEME: Final = re.compile(r"([a-z][a-z0-9+.-]*):", re.I)
+_WINDOWS_DRIVE: Final = re.compile(r"[a-z]:[\\/]", re.I)
+_IMAGE_SUFFIX: Final = re.compile(r"\.(jpe?g|png|webp|gif|heic|heif|avif|bmp|tiff?)$", re.I)
+_LABEL_CHARS: Final = 200
+
+
+def load_references(
+    sources: Sequence[str],
+    *,
+    allow_paths: bool = False,
+    fetcher: Fetcher | None = None,
+) -> list[Reference]:
+    """Decode every source, in order; the first bad one raises :class:`InvalidReference`."""
+    references = []
+    for index, source in enumerate(sources):
+        if fetcher is None and _is_url(source):
+            fetcher = UrlFetcher()
+        references.append(load_reference(index, source, allow_paths=allow_paths, fetcher=fetcher))
+    return references
+
+
+def load_reference(
+    index: int,
+    source: str,
+    *,
+    allow_paths: bool = False,
+    fetcher: Fetcher | None = None,
+) -> Reference:
+    """Decode one source (see :func:`load_references`) into a :class:`Reference`."""
+    if not isinstance(source, str):
+        raise InvalidReference(index, f"must be a string, not {type(source).__name__}")
+    text = source.strip()
+    if not text:
+        raise InvalidReference(
+            index, "is empty; send an http(s) URL, a data:image/...;base64, URI or bare base64"
+        )
+    if _is_url(text):
+        data = (fetcher or UrlFetcher())(text, index)
+        return Reference(index, decode_image(data, index), url_label(text))
+    if text[:5].lower() == "data:":
+        data = decode_base64(text, index)
+        kind = text[5:].split(",", 1)[0].split(";", 1)[0].strip().lower() or "data"
+        return Reference(index, decode_image(data, index), f"{kind} data URI ({_kb(data)})")
+    if allow_paths:
+        path = _existing_file(text)
+        if path is not None:
+            return Reference(index, decode_image(_read_file(path, index), index), text[:_LABEL_CHARS])
+    scheme = _SCHEME.match(text)
+    if scheme and not _WINDOWS_DRIVE.match(text):  # ':' is not base64, so this is a scheme
+        raise InvalidReference(
+            index,
+            f"'{scheme.group(1)}:' sources are not supported; send an http(s) URL, a "
+            "data:image/...;base64, URI or bare base64",
+        )
+    if _looks_like_path(text):
+        raise InvalidReference(index, _path_message(text, allow_paths))
+    data = decode_base64(text, index)
+    if sniff_format(data) is None and "/" in text and len(text) <= 4096:
+        raise InvalidReference(index, _path_message(text, allow_paths))  # e.g. "images/cat"
+    return Reference(index, decode_image(data, index), f"base64 ({_kb(data)})")
+
+
+def _is_url(text: str) -> bool:
+    return text[:8].lower().startswith(("http://", "https://"))
+
+
+def _kb(data: bytes) -> str:
+    return f"{max(1, round(len(data) / 1000))} kB"
+
+
+def _looks_like_path(text: str) -> bool:
+    if len(text) > 4096:
+        return False
+    if text.startswith(("./", "../", "~", "\\")) or _WINDOWS_DRIVE.match(text):
+        return True
+    # '.' and '\\' never occur in base64, and real image base64 is never this short.
+    if "\\" in text or ("." in text and len(text) <= 1024):
+        return True
+    return bool(_IMAGE_SUFFIX.search(text))
+
+
+def _path_message(text: str, allow_paths: bool) -> str:
+    shown = text[:_LABEL_CHARS]
+    if allow_paths:
+        return f"no such file: {shown}; check the path"
+    return (
+        f"looks like a local file path ({shown}); the API does not read files — send the "
+        "image as base64 (e.g. refvid.client.image_file_to_base64(path)), a data URI or an "
+        "http(s) URL"
+    )
+
+
+def _existing_file(text: str) -> Path | None:
+    try:
+        path = Path(text).expanduser()
+        return path if path.is_file() else None
+    except (OSError, ValueError):  # name too long, NUL byte, ...
+        return None
+
+
+def _read_file(path: Path, index: int) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > DEFAULT_MAX_BYTES:
+            raise InvalidReference(
+                index,
+                f"{path} is {size / 1024 / 1024:.1f} MB; references may be at most "
+                f"{DEFAULT_MAX_BYTES / 1024 / 1024:g} MB — send a smaller image",
+            )
+        return path.read_bytes()
+    except OSError as exc:
+        raise InvalidReference(index, f"could not read {path} ({exc.strerror or exc})") from exc
