@@ -9,7 +9,15 @@ from __future__ import annotations
 import secrets
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    field_validator,
+)
 
 AspectRatio = Literal["16:9", "9:16", "1:1"]
 Duration = Literal[5, 10]
@@ -73,3 +81,24 @@ class GenerationRequest(BaseModel):
         if self.seed != 0:
             return self
         return self.model_copy(update={"seed": secrets.randbelow(SEED_MAX) + 1})
+
+
+def validation_message(error: ValidationError) -> str:
+    """One line naming the first invalid field and what to change, for CLI and API alike."""
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "request"
+    message = first["msg"]
+    if first["type"] == "literal_error":
+        message = f"must be {first['ctx']['expected']}"
+    elif first["type"] == "extra_forbidden":
+        message = "is not a field of this request; remove it"
+    elif first["type"] == "missing":
+        message = "is required"
+    got = first.get("input")
+    shown = "" if first["type"] in ("missing", "extra_forbidden") or isinstance(got, (list, dict)) else f" (got {_short(got)})"
+    return f"{field}: {message}{shown}"
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

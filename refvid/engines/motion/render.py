@@ -1,0 +1,251 @@
+"""The motion engine: plan shots from the prompt, then draw each frame by warping references.
+
+Each reference is graded once and converted once to Y, U and V planes; every output
+frame is then three ``cv2.warpAffine`` calls with float matrices (sub-pixel, no integer
+rounding) written straight into the I420 buffer the encoder takes, so per-frame work is
+a resample and nothing else. Crossfades and fades blend whole I420 buffers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from refvid.engines.base import CancelledFn, Plan, ProgressFn, VideoSpec
+from refvid.engines.motion import vocabulary as vocab
+from refvid.engines.motion.camera import CameraPath, plan_path
+from refvid.engines.motion.framing import (
+    CanvasLayout,
+    Subject,
+    Window,
+    build_canvas,
+    canvas_layout,
+    find_subject,
+    frame_subject,
+)
+from refvid.engines.motion.look import apply_look, grade_for, harmony_target, lab_stats
+from refvid.engines.motion.shots import Shot, plan_shots, read_prompt
+from refvid.engines.motion.transitions import (
+    Appearance,
+    appearances,
+    black_frame,
+    blend,
+    motion_blur,
+    visible_spans,
+)
+from refvid.errors import Cancelled
+from refvid.media.color import i420_planes, rgb_to_yuv444
+from refvid.references import Reference
+from refvid.request import GenerationRequest
+
+NOTE = "motion engine: camera moves over your reference images; not a generative model"
+SOURCE_OVERSAMPLE = 1.05  # keep the widest window at about 1 source px per output px
+
+
+@dataclass
+class MotionPlan(Plan):
+    """A plan with the engine's own objects kept for rendering (not part of the JSON)."""
+
+    shots: list[Shot] = field(default_factory=list)
+    paths: list[CameraPath] = field(default_factory=list)
+    layouts: dict[int, CanvasLayout] = field(default_factory=dict)
+    grade: str = "none"
+
+
+@dataclass
+class _Source:
+    """A reference prepared for warping: planes at working scale, and that scale."""
+
+    y: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    scale: float
+
+
+class MotionEngine:
+    """CPU engine: shot plan, subject-aware framing, smooth camera moves, transitions, one look."""
+
+    name = "motion"
+
+    def plan(self, request: GenerationRequest, references: Sequence[Reference]) -> MotionPlan:
+        """Read the prompt and the references; decide every shot, move and transition."""
+        if request.seed == 0:
+            raise ValueError("plan needs a concrete seed; call request.with_seed() first")
+        rng = np.random.default_rng(request.seed)
+        spec = VideoSpec.for_request(request)
+        aspect = spec.width / spec.height
+        script = read_prompt(request.prompt, len(references))
+        shots = plan_shots(script, len(references), spec.frame_count, spec.fps, rng)
+        amplitude: str = request.movement_amplitude
+        if amplitude == "auto":
+            amplitude = vocab.first_match(vocab.AMPLITUDE_WORDS, request.prompt) or "medium"
+        used = sorted({shot.reference for shot in shots})
+        subjects: dict[int, Subject] = {i: find_subject(references[i].image) for i in used}
+        layouts = {i: canvas_layout(references[i].width, references[i].height, aspect) for i in used}
+
+        cuts, kinds, lengths = _timeline(shots, spec.frame_count)
+        spans = visible_spans(cuts, kinds, lengths, spec.frame_count)
+        paths = []
+        for shot, span in zip(shots, spans, strict=True):
+            base = frame_subject(subjects[shot.reference], layouts[shot.reference], shot.framing, aspect, spec.width)
+            paths.append(
+                plan_path(
+                    shot.move, base, layouts[shot.reference], aspect, amplitude,
+                    span.last - span.first, spec.fps, spec.width, rng,
+                )
+            )
+        grade = grade_for(request.prompt)
+        details = {
+            "note": NOTE,
+            "movement_amplitude": amplitude,
+            "grade": grade,
+            "harmonised": len(used) > 1,
+            "references": [
+                {
+                    "image": i + 1,
+                    "subject": subjects[i].kind,
+                    "subject_box": [round(v, 1) for v in (subjects[i].box.x0, subjects[i].box.y0, subjects[i].box.x1, subjects[i].box.y1)],
+                    "extended_canvas": layouts[i].extended,
+                }
+                for i in used
+            ],
+            "shots": [
+                {**shot.to_dict(spec.fps), "visible": [span.first, span.last], "camera": path.to_dict()}
+                for shot, span, path in zip(shots, spans, paths, strict=True)
+            ],
+            "warnings": script.warnings,
+        }
+        return MotionPlan(
+            engine=self.name,
+            seed=request.seed,
+            spec=spec,
+            cut_times=[shot.start / spec.fps for shot in shots[1:]],
+            details=details,
+            shots=shots,
+            paths=paths,
+            layouts=layouts,
+            grade=grade,
+        )
+
+    def render(
+        self,
+        plan: Plan,
+        request: GenerationRequest,
+        references: Sequence[Reference],
+        progress: ProgressFn | None = None,
+        cancelled: CancelledFn | None = None,
+    ) -> Iterator[np.ndarray]:
+        """Yield the plan's frames as I420 arrays, one at a time."""
+        if not isinstance(plan, MotionPlan):
+            plan = self.plan(request, references)
+        return _render(plan, references, progress, cancelled)
+
+
+def _timeline(shots: list[Shot], frame_count: int) -> tuple[list[int], list[str], list[int]]:
+    """Cut points, transition kinds and lengths, each transition at most half its shots."""
+    cuts = [shot.start for shot in shots] + [frame_count]
+    kinds = [shot.transition_in for shot in shots]
+    lengths = []
+    for i, shot in enumerate(shots):
+        room = min(cuts[i + 1] - cuts[i], (cuts[i] - cuts[i - 1]) if i else cuts[1]) // 2
+        lengths.append(min(shot.transition_frames, room))
+    return cuts, kinds, lengths
+
+
+def _render(
+    plan: MotionPlan,
+    references: Sequence[Reference],
+    progress: ProgressFn | None,
+    cancelled: CancelledFn | None,
+) -> Iterator[np.ndarray]:
+    spec = plan.spec
+    sources = _prepare_sources(plan, references)
+    cuts, kinds, lengths = _timeline(plan.shots, spec.frame_count)
+    spans = visible_spans(cuts, kinds, lengths, spec.frame_count)
+    black = black_frame(spec.width, spec.height)
+    scratch = np.empty_like(black)
+    for index in range(spec.frame_count):
+        if cancelled is not None and cancelled():
+            raise Cancelled("generation cancelled")
+        frame = np.empty_like(black)
+        shown = appearances(index, cuts, kinds, lengths, spans)
+        _draw(shown[0], plan, sources, spec, frame)
+        if len(shown) == 2:
+            _draw(shown[1], plan, sources, spec, scratch)
+            blend(frame, shown[0].weight, scratch, frame)
+        if shown[0].brightness < 1.0:
+            blend(frame, shown[0].brightness, black, frame)
+        yield frame
+        if progress is not None:
+            progress((index + 1) / spec.frame_count)
+
+
+def _prepare_sources(plan: MotionPlan, references: Sequence[Reference]) -> dict[int, _Source]:
+    """Grade, harmonise, place on canvas, scale and split into planes, once per reference."""
+    used = sorted(plan.layouts)
+    stats = {i: lab_stats(references[i].image) for i in used}
+    target = harmony_target(list(stats.values())) if len(used) > 1 else None
+    sources: dict[int, _Source] = {}
+    for i in used:
+        looked = apply_look(references[i].image, stats[i], target, plan.grade)
+        canvas = build_canvas(looked, plan.layouts[i])
+        widest = max(
+            max(path.start.w, path.end.w)
+            for shot, path in zip(plan.shots, plan.paths, strict=True)
+            if shot.reference == i
+        )
+        scale = min(1.0, plan.spec.width * SOURCE_OVERSAMPLE / widest)
+        if scale < 1.0:
+            canvas = cv2.resize(canvas, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        yuv = rgb_to_yuv444(canvas)
+        height, width = canvas.shape[:2]
+        chroma = cv2.resize(yuv[:, :, 1:], ((width + 1) // 2, (height + 1) // 2), interpolation=cv2.INTER_AREA)
+        sources[i] = _Source(
+            y=np.ascontiguousarray(yuv[:, :, 0]),
+            u=np.ascontiguousarray(chroma[:, :, 0]),
+            v=np.ascontiguousarray(chroma[:, :, 1]),
+            scale=scale,
+        )
+    return sources
+
+
+def _draw(shown: Appearance, plan: MotionPlan, sources: dict[int, _Source], spec: VideoSpec, out: np.ndarray) -> None:
+    """Warp one shot's reference into the I420 buffer ``out`` for this frame."""
+    shot = plan.shots[shown.shot]
+    source = sources[shot.reference]
+    window = plan.paths[shown.shot].at(shown.local_frame)
+    if shown.whip:
+        window = Window(window.cx + shown.whip * window.w, window.cy, window.w, window.angle)
+    luma = window_matrix(window, source.scale, spec.width, spec.height)
+    y, u, v = i420_planes(out)
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    cv2.warpAffine(source.y, luma, (spec.width, spec.height), dst=y, flags=flags, borderMode=cv2.BORDER_REFLECT101)
+    chroma = chroma_matrix(luma)
+    size = (spec.width // 2, spec.height // 2)
+    cv2.warpAffine(source.u, chroma, size, dst=u, flags=flags, borderMode=cv2.BORDER_REFLECT101)
+    cv2.warpAffine(source.v, chroma, size, dst=v, flags=flags, borderMode=cv2.BORDER_REFLECT101)
+    if shown.blur:
+        motion_blur(out, shown.blur)
+
+
+def window_matrix(window: Window, scale: float, width: int, height: int) -> np.ndarray:
+    """2x3 matrix from output pixel indices to source pixel indices (pixel centres)."""
+    step = window.w * scale / width
+    c, s = math.cos(window.angle) * step, math.sin(window.angle) * step
+    # Output pixel u has its centre at u + 0.5; source index = continuous coordinate - 0.5.
+    ox, oy = 0.5 - width / 2, 0.5 - height / 2
+    tx = window.cx * scale + c * ox - s * oy - 0.5
+    ty = window.cy * scale + s * ox + c * oy - 0.5
+    return np.array([[c, -s, tx], [s, c, ty]], dtype=np.float64)
+
+
+def chroma_matrix(luma: np.ndarray) -> np.ndarray:
+    """The same mapping between half-resolution chroma planes (sample j sits at luma 2j + 0.5)."""
+    to_luma = np.array([[2.0, 0.0, 0.5], [0.0, 2.0, 0.5], [0.0, 0.0, 1.0]])
+    to_chroma = np.array([[0.5, 0.0, -0.25], [0.0, 0.5, -0.25], [0.0, 0.0, 1.0]])
+    full = to_chroma @ np.vstack([luma, [0.0, 0.0, 1.0]]) @ to_luma
+    return full[:2]

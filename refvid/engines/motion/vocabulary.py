@@ -1,0 +1,137 @@
+"""The words the motion engine understands in a prompt, in one place.
+
+Each table maps a regular expression to what it asks for. Patterns are matched
+case-insensitively on word boundaries; the first table entry that matches wins.
+"""
+
+from __future__ import annotations
+
+import re
+
+Table = list[tuple[re.Pattern[str], str]]
+
+
+def _table(entries: list[tuple[str, str]]) -> Table:
+    return [(re.compile(rf"\b(?:{pattern})\b", re.IGNORECASE), value) for pattern, value in entries]
+
+
+# Phrases that start a new shot inside a sentence; kept with the text that follows them.
+SHOT_CUES = re.compile(
+    r"(?:,\s*|\s+|^)(?=\b(?:and then|then|cut(?:s|ting)? to|next|finally|"
+    r"after that|afterwards|later|close[- ]?up on|meanwhile)\b)"
+    # "back to" starts a shot only after a comma: "pull back to reveal" is a camera move.
+    r"|(?:,\s*|^)(?=\bback to\b)",
+    re.IGNORECASE,
+)
+BARE_CUE = re.compile(r"(?:\s*\b(?:and then|then|next|finally|after that|afterwards|later|meanwhile)\b)+", re.IGNORECASE)
+SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
+BACK_TO = re.compile(r"\b(?:back to|return(?:s|ing)? to|again)\b", re.IGNORECASE)
+
+NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
+ORDINALS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+}
+_NOUN = r"(?:reference image|reference|ref|image|img|picture|pic|photo|photograph)"
+MENTION_PATTERNS = [
+    re.compile(rf"\b{_NOUN}\s*(?:#|no\.?\s*)?\s*(\d+|one|two|three|four|five|six|seven)\b", re.IGNORECASE),
+    re.compile(r"(?<![\w@])@\s*(?:image|img|ref)?\s*(\d+)\b", re.IGNORECASE),
+    re.compile(
+        rf"\b(first|second|third|fourth|fifth|sixth|seventh|last)\s+(?:{_NOUN}|one)\b", re.IGNORECASE
+    ),
+]
+
+FRAMINGS = _table(
+    [
+        (r"extreme close[- ]?up|close[- ]?ups?|closeup|detail(?: shot)?|macro|tight shot|up close", "close-up"),
+        (r"medium(?: close[- ]?up)?(?: shot)?|mid[- ]shot|waist[- ]up|half[- ]body", "medium"),
+        (r"wide(?: shot| angle)?|establishing(?: shot)?|full shot|long shot|panoram\w*|landscape shot", "wide"),
+    ]
+)
+
+MOVES = _table(
+    [
+        (r"static|locked[- ]off|still camera|still shot|tripod|fixed camera|no camera (?:movement|motion)", "static"),
+        (r"hand[- ]?held|shaky cam\w*|documentary style", "handheld"),
+        (r"orbit\w*|arc(?:s|ing)? (?:around|shot)|circl\w* around|around (?:him|her|it|them)|360", "orbit"),
+        (r"crane\w*(?: up)?|rises|rising|ascend\w*|boom up|pedestal up|lifts? up", "crane_up"),
+        (r"zoom(?:s|ing)? out|pull(?:s|ing)? (?:back|out)|dolly(?:ing)? out|reveal\w*|widen\w*", "pull_out"),
+        (r"zoom(?:s|ing)? in(?:to)?|push(?:es|ing)? in|dolly(?:ing)? in|moves? (?:in|closer)|slow zoom|zoom\w*", "push_in"),
+        (r"pan(?:s|ning)? (?:to the )?left|pan(?:s|ning)? leftwards?", "pan_left"),
+        (r"pan(?:s|ning)? (?:to the )?right|pan(?:s|ning)? rightwards?", "pan_right"),
+        (r"pan(?:s|ning|oramic pan)?", "pan"),
+        (r"tilt(?:s|ing)? up(?:wards?)?", "tilt_up"),
+        (r"tilt(?:s|ing)? down(?:wards?)?", "tilt_down"),
+        (r"tilt(?:s|ing)?", "tilt"),
+        (r"(?:truck|track|slide|crab)(?:s|ing)? left", "truck_left"),
+        (r"(?:truck|track|slide|crab)(?:s|ing)? right", "truck_right"),
+        (r"truck\w*|tracking(?: shot)?|track(?:s)? (?:with|along)|dolly(?: shot)?|sliding shot", "truck"),
+    ]
+)
+
+# Moves the engine picks from (seeded) where the prompt names none: gentle, subject-friendly.
+DEFAULT_MOVES = ("push_in", "pull_out", "pan_left", "pan_right", "truck_left", "truck_right", "push_in")
+
+TRANSITIONS_IN = _table(
+    [
+        (r"whip[- ]?pan\w*|swish\w*|whip\w*", "whip"),
+        (r"fade(?:s|d)? (?:in|up) from black|fade(?:s|d)? in|from black", "fade"),
+        (r"dissolv\w*|cross[- ]?fad\w*|blend\w*|smooth(?:ly)? (?:transition\w*|into|to)|morph\w*|melts? into", "crossfade"),
+        (r"hard cut|smash cut|cut(?:s|ting)? to|jump cut", "cut"),
+    ]
+)
+TRANSITIONS_OUT = _table(
+    [(r"fade(?:s|d)? (?:out|to black|through black)|to black|dip to black", "fade")]
+)
+# Words about the transitions in general ("smooth", "hard cuts", "whip pans") set the
+# default for every boundary; a transition named in one shot's text only applies there.
+TRANSITION_STYLE = _table(
+    [
+        (r"whip[- ]?pans|swish pans|whip[- ]?pan transitions?", "whip"),
+        (r"fades? (?:through|to) black between|dips? to black between|fade transitions?", "fade"),
+        (r"smooth(?:ly)?|seamless\w*|dissolves|cross[- ]?fades|blend\w*|dreamy|flowing", "crossfade"),
+        (r"hard cuts|quick cuts|fast cuts|jump cuts|snappy|cut transitions?", "cut"),
+    ]
+)
+
+AMPLITUDE_WORDS = _table(
+    [
+        (r"dramatic\w*|fast|quick\w*|rapid\w*|energetic\w*|dynamic|sweeping|intense\w*|wild\w*|frantic\w*|action", "large"),
+        (r"gentl\w*|slow\w*|subtl\w*|calm\w*|soft\w*|still|quiet\w*|serene|peaceful\w*|delicate\w*|barely", "small"),
+    ]
+)
+
+GRADES = _table(
+    [
+        (r"black and white|black-and-white|b&w|monochrome|greyscale|grayscale|noir", "noir"),
+        (r"vintage|retro|film(?: look| grain| stock)?|old film|faded|sepia|nostalgic|70s|1970s", "vintage"),
+        (r"golden hour|sunset|sunrise|warm\w*|sunny|sunlit|sunshine|cozy|candle\w*", "warm"),
+        (r"night\w*|moonlit|moonlight|cool|cold|blue hour|icy|winter|rainy|midnight", "cool"),
+    ]
+)
+
+
+def first_match(table: Table, text: str) -> str | None:
+    """The value of the first entry in ``table`` whose pattern occurs in ``text``."""
+    best: tuple[int, str] | None = None
+    for pattern, value in table:
+        found = pattern.search(text)
+        # Earliest position wins between entries; table order breaks ties.
+        if found and (best is None or found.start() < best[0]):
+            best = (found.start(), value)
+    return None if best is None else best[1]
+
+
+def any_match(table: Table, text: str) -> str | None:
+    """The value of the first entry (in table order) that occurs anywhere in ``text``."""
+    for pattern, value in table:
+        if pattern.search(text):
+            return value
+    return None
+
+
+def strip_vocabulary(text: str) -> str:
+    """``text`` without the words of every table: what is left describes the subject."""
+    for table in (FRAMINGS, MOVES, TRANSITIONS_IN, TRANSITIONS_OUT, TRANSITION_STYLE, AMPLITUDE_WORDS, GRADES):
+        for pattern, _ in table:
+            text = pattern.sub(" ", text)
+    return text
