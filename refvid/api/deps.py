@@ -1,0 +1,118 @@
+"""Shared request plumbing: app state, authentication, rate limit, size-capped JSON bodies."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from fastapi import Request
+from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from refvid.api.errors import ApiError, validation_message
+from refvid.api.metrics import Metrics
+from refvid.api.ratelimit import RateLimiter, retry_after
+from refvid.billing.keys import authenticate
+from refvid.billing.models import ApiKey
+from refvid.config import Settings
+from refvid.db import Database
+from refvid.jobs.dispatch import LocalDispatcher
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass
+class AppState:
+    """Everything a route needs, built once by the app factory."""
+
+    settings: Settings
+    db: Database
+    limiter: RateLimiter
+    metrics: Metrics
+    dispatcher: LocalDispatcher | None = None
+
+
+def app_state(request: Request) -> AppState:
+    """The state of the app serving ``request``."""
+    state: AppState = request.app.state.refvid
+    return state
+
+
+async def require_key(request: Request) -> ApiKey:
+    """The caller's API key from ``x-api-key`` (or ``Authorization: Bearer``), else 401."""
+    key = request.headers.get("x-api-key")
+    if not key:
+        auth = request.headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            key = auth[7:].strip()
+    if not key:
+        raise ApiError(401, "missing_api_key", "no API key: send your key in the x-api-key header")
+    row = await run_in_threadpool(authenticate, app_state(request).db, key)
+    if row is None:
+        raise ApiError(
+            401, "invalid_api_key",
+            "the API key is unknown or revoked: check the x-api-key header, or ask the operator "
+            "for a new key",
+        )
+    return row
+
+
+def check_rate(request: Request, key: ApiKey) -> None:
+    """429 with Retry-After when the key has used up its submits for now."""
+    state = app_state(request)
+    wait = state.limiter.acquire(key.id)
+    if wait > 0:
+        state.metrics.rejected.labels(reason="rate_limit").inc()
+        raise ApiError(
+            429, "rate_limited",
+            f"too many requests: this key may submit {state.settings.rate_limit} per minute; "
+            f"retry after {retry_after(wait)} s",
+            headers={"Retry-After": retry_after(wait)},
+        )
+
+
+async def read_json(request: Request) -> Any:
+    """The JSON body, refused with 413 as soon as it grows past the configured limit."""
+    limit = app_state(request).settings.max_body_bytes
+    too_large = ApiError(
+        413, "body_too_large",
+        f"the request body is larger than {limit} bytes: send fewer or smaller images "
+        "(or URLs instead of base64)",
+    )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > limit:
+            raise too_large
+        chunks.append(chunk)
+    try:
+        return json.loads(b"".join(chunks))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApiError(
+            422, "invalid_json",
+            f"the body is not valid JSON ({exc}); send a JSON object with Content-Type: "
+            "application/json",
+        ) from None
+
+
+def parse(model: type[M], data: Any) -> M:
+    """Validate ``data`` against ``model``; 422 naming every bad field otherwise."""
+    if not isinstance(data, dict):
+        raise ApiError(422, "invalid_field", "the body must be a JSON object with the documented fields")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        message, fields = validation_message(exc)
+        raise ApiError(422, "invalid_field", message, fields=fields) from None
+
+
+def body_hash(model: BaseModel) -> str:
+    """Canonical hash of a validated body, for Idempotency-Key comparison."""
+    canonical = json.dumps(model.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,80 @@
+"""Accepting a request (v1 and v2 alike): rate limit, validation, charge and queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from refvid.api.deps import app_state, body_hash, check_rate, parse, read_json, require_key
+from refvid.api.errors import ApiError, request_id_of
+from refvid.api.ratelimit import retry_after
+from refvid.api.schemas import AsyncGenerationRequest
+from refvid.billing.keys import balance_of
+from refvid.billing.models import ApiKey
+from refvid.config import format_credits
+from refvid.jobs import store
+from refvid.jobs.models import Job
+from refvid.jobs.webhooks import check_webhook_url
+from refvid.request import GenerationRequest
+
+IDEMPOTENCY_MAX = 255
+
+
+async def accept(request: Request, *, sync: bool) -> tuple[ApiKey, Job, bool]:
+    """Authenticate, validate and queue the body; returns (key, job, created)."""
+    state = app_state(request)
+    key = await require_key(request)
+    check_rate(request, key)
+    data = await read_json(request)
+    model: GenerationRequest = parse(GenerationRequest if sync else AsyncGenerationRequest, data)
+    webhook_url: str | None = None
+    payload: Any = None
+    generation = model
+    if isinstance(model, AsyncGenerationRequest):
+        webhook_url, payload, generation = model.webhook_url, model.payload, model.generation()
+        if webhook_url is not None:
+            try:
+                await run_in_threadpool(check_webhook_url, webhook_url, state.settings)
+            except ValueError as exc:
+                raise ApiError(
+                    422, "invalid_field", f"invalid request — webhook_url: {exc}",
+                    fields=[{"field": "webhook_url", "message": str(exc)}],
+                ) from None
+    idem = request.headers.get("idempotency-key")
+    if idem is not None and not 1 <= len(idem) <= IDEMPOTENCY_MAX:
+        raise ApiError(
+            422, "invalid_header", f"Idempotency-Key must be 1–{IDEMPOTENCY_MAX} characters long"
+        )
+    cost = state.settings.cost_units(generation.duration)
+    try:
+        submitted = await run_in_threadpool(
+            lambda: store.submit(
+                state.db, key_id=key.id, request=generation, body_hash=body_hash(model), cost=cost,
+                max_queue=state.settings.max_queue, webhook_url=webhook_url, payload=payload,
+                idempotency_key=idem, sync=sync, base_url=str(request.base_url),
+                job_id=request_id_of(request),
+            )
+        )
+    except store.InsufficientCredits:
+        balance = await run_in_threadpool(balance_of, state.db, key.id)
+        state.metrics.rejected.labels(reason="credits").inc()
+        raise ApiError(
+            406, "insufficient_credits",
+            f"not enough credits: this request costs {format_credits(cost)} and the key has "
+            f"{format_credits(balance)}; ask the operator to add credits, or request a shorter video",
+            cost=format_credits(cost), remaining_credits=format_credits(balance),
+        ) from None
+    except store.QueueFull as exc:
+        state.metrics.rejected.labels(reason="queue_full").inc()
+        wait = retry_after(min(60.0, 2.0 * state.settings.max_queue / max(1, state.settings.workers)))
+        raise ApiError(
+            429, "queue_full", f"{exc}; retry after {wait} s", headers={"Retry-After": wait}
+        ) from None
+    except store.IdempotencyConflict as exc:
+        raise ApiError(409, "idempotency_conflict", str(exc)) from None
+    request.scope["state"]["job_id"] = submitted.job.id
+    if submitted.created:
+        state.metrics.submits.labels(api="v1" if sync else "v2").inc()
+    return key, submitted.job, submitted.created

@@ -1,0 +1,63 @@
+"""Health, readiness, Prometheus metrics and the offline API docs."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+
+from refvid.api.deps import app_state
+
+router = APIRouter(tags=["system"])
+
+STATIC = "/static/swagger"
+
+
+@router.get("/healthz", summary="Liveness: the process answers")
+def healthz() -> dict[str, str]:
+    """Always ``ok`` while the server runs."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Readiness: database reachable and workers running")
+async def readyz(request: Request) -> JSONResponse:
+    """200 when requests can be served and rendered, else 503 with the reason."""
+    state = app_state(request)
+
+    def ping() -> None:
+        with state.db.read() as session:
+            session.execute(text("SELECT 1"))
+
+    problems = []
+    try:
+        await run_in_threadpool(ping)
+    except Exception as exc:
+        problems.append(f"database: {type(exc).__name__}")
+    alive = state.dispatcher.alive if state.dispatcher is not None else 0
+    if state.settings.workers and alive == 0:
+        problems.append("no render worker is running")
+    body = {"status": "ready" if not problems else "not ready", "workers": alive, "problems": problems}
+    return JSONResponse(body, status_code=200 if not problems else 503)
+
+
+@router.get("/metrics", summary="Prometheus metrics")
+async def metrics(request: Request) -> Response:
+    """Text exposition format."""
+    registry = app_state(request).metrics.registry
+    data = await run_in_threadpool(generate_latest, registry)
+    return Response(data, media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/docs", include_in_schema=False)
+def docs() -> HTMLResponse:
+    """Swagger UI served from local assets (works offline)."""
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="refvid API",
+        swagger_js_url=f"{STATIC}/swagger-ui-bundle.js",
+        swagger_css_url=f"{STATIC}/swagger-ui.css",
+        swagger_favicon_url=f"{STATIC}/favicon-32x32.png",
+    )

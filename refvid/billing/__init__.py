@@ -1,0 +1,27 @@
+"""API keys (hashed) and the credit ledger (atomic debit, refund once)."""
+
+from __future__ import annotations
+
+from refvid.billing.keys import (
+    KeyInfo,
+    NewKey,
+    add_credits,
+    authenticate,
+    balance_of,
+    create_key,
+    find_key,
+    list_keys,
+    revoke_key,
+)
+
+__all__ = [
+    "KeyInfo",
+    "NewKey",
+    "add_credits",
+    "authenticate",
+    "balance_of",
+    "create_key",
+    "find_key",
+    "list_keys",
+    "revoke_key",
+]

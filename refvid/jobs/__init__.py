@@ -1,0 +1,1 @@
+"""Jobs: records and their lifecycle (store, lifecycle), dispatch to workers, webhooks."""

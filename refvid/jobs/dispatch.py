@@ -1,0 +1,101 @@
+"""Local dispatch: a pool of spawned worker processes, restarted when one dies.
+
+The job store knows nothing of processes; this module only starts workers that poll the
+store, and tells the store which worker ids are gone so their jobs are recovered. A
+distributed dispatcher (e.g. procrastinate on PostgreSQL) would replace this module.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import secrets
+from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
+
+from refvid.config import Settings
+from refvid.db import Database
+from refvid.jobs import lifecycle
+from refvid.jobs.worker import worker_main
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Slot:
+    prefix: str
+    process: BaseProcess
+
+    @property
+    def worker_id(self) -> str:
+        return f"{self.prefix}.{self.process.pid}"
+
+
+class LocalDispatcher:
+    """Keeps ``settings.workers`` worker processes alive."""
+
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings = settings
+        self.db = db
+        self.instance = secrets.token_hex(4)
+        self._ctx = mp.get_context("spawn")
+        self._stop = self._ctx.Event()
+        self._slots: list[_Slot] = []
+        self._started = 0
+
+    def start(self) -> None:
+        """Recover what a previous run left PROCESSING, then start the workers."""
+        recovered = lifecycle.recover(
+            self.db, dead_workers=None, stale_before=None,
+            max_attempts=self.settings.max_attempts, ttl=self.settings.result_ttl,
+        )
+        if recovered:
+            log.warning("start-up: recovered %d unfinished job(s)", len(recovered))
+        self._slots = [self._spawn(n) for n in range(self.settings.workers)]
+
+    def _spawn(self, n: int) -> _Slot:
+        self._started += 1
+        prefix = f"{self.instance}.{n}.{self._started}"
+        process = self._ctx.Process(
+            target=worker_main, args=(self.settings, prefix, self._stop),
+            name=f"refvid-worker-{n}", daemon=True,
+        )
+        process.start()
+        return _Slot(prefix, process)
+
+    def check(self) -> list[str]:
+        """Replace dead workers and recover their jobs; returns the recovered job ids."""
+        recovered: list[str] = []
+        for n, slot in enumerate(self._slots):
+            if slot.process.is_alive() or self._stop.is_set():
+                continue
+            log.warning("worker %s exited with %s", slot.worker_id, slot.process.exitcode)
+            recovered += lifecycle.recover(
+                self.db, dead_workers={slot.worker_id}, stale_before=None,
+                max_attempts=self.settings.max_attempts, ttl=self.settings.result_ttl,
+            )
+            self._slots[n] = self._spawn(n)
+        return recovered
+
+    @property
+    def alive(self) -> int:
+        """Worker processes currently running."""
+        return sum(1 for slot in self._slots if slot.process.is_alive())
+
+    @property
+    def pids(self) -> list[int]:
+        """Process ids of the workers (for tests and operators)."""
+        return [slot.process.pid for slot in self._slots if slot.process.pid is not None]
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask workers to finish their loop; terminate those still rendering.
+
+        A job interrupted here stays PROCESSING and is re-queued at the next start.
+        """
+        self._stop.set()
+        for slot in self._slots:
+            slot.process.join(timeout=0.5)
+        for slot in self._slots:
+            if slot.process.is_alive():
+                slot.process.terminate()
+                slot.process.join(timeout=timeout)

@@ -1,0 +1,221 @@
+"""State transitions of a job. Each is one conditional UPDATE, so racing actors can't both win.
+
+A worker owns a job while ``status == PROCESSING`` and ``worker_id`` is its id; the
+final transitions (complete, fail, cancel) only apply to a job that is not final yet,
+and fail/cancel refund through the ledger, which refuses a second refund.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from refvid.billing.ledger import refund
+from refvid.db import Database, utcnow
+from refvid.jobs.models import Job, Status
+
+log = logging.getLogger(__name__)
+
+ACTIVE = (Status.QUEUED, Status.PROCESSING)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a finished render produced, written onto the job."""
+
+    seed: int
+    width: int
+    height: int
+    frame_count: int
+    duration: float
+    video_bytes: int
+    generation_seconds: float
+
+
+def claim(db: Database, worker_id: str) -> Job | None:
+    """Take the oldest queued job for ``worker_id``; None when the queue is empty."""
+    for _ in range(5):
+        with db.read() as session:
+            job_id = session.scalar(
+                select(Job.id)
+                .where(Job.status == Status.QUEUED)
+                .order_by(Job.created_at, Job.id)
+                .limit(1)
+            )
+        if job_id is None:
+            return None
+        now = utcnow()
+        with db.write.begin() as session:
+            result = session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.status == Status.QUEUED)
+                .values(
+                    status=Status.PROCESSING,
+                    worker_id=worker_id,
+                    attempts=Job.attempts + 1,
+                    started_at=now,
+                    heartbeat_at=now,
+                    progress=0.0,
+                )
+            )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                return session.get(Job, job_id)
+    return None
+
+
+def _final_values(job: Job | None, ttl: float, now: datetime) -> dict[str, object]:
+    values: dict[str, object] = {"finished_at": now, "expires_at": now + timedelta(seconds=ttl)}
+    if job is not None and job.webhook_url:
+        values.update(webhook_state="pending", webhook_next_at=now)
+    return values
+
+
+def heartbeat(db: Database, job_id: str, worker_id: str, progress: float) -> bool:
+    """Record progress; False when the job is no longer this worker's (cancelled, reassigned)."""
+    with db.write.begin() as session:
+        result = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.worker_id == worker_id, Job.status == Status.PROCESSING)
+            .values(progress=progress, heartbeat_at=utcnow())
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def still_mine(db: Database, job_id: str, worker_id: str) -> bool:
+    """Whether the worker should keep rendering (read-only cancellation poll)."""
+    with db.read() as session:
+        row = session.execute(select(Job.status, Job.worker_id).where(Job.id == job_id)).first()
+    return row is not None and row[0] == Status.PROCESSING and row[1] == worker_id
+
+
+def complete(db: Database, job_id: str, worker_id: str, outcome: Outcome, ttl: float) -> bool:
+    """Mark the job COMPLETED; False if it was cancelled or reassigned meanwhile."""
+    now = utcnow()
+    with db.write.begin() as session:
+        job = session.get(Job, job_id)
+        result = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.worker_id == worker_id, Job.status == Status.PROCESSING)
+            .values(
+                status=Status.COMPLETED,
+                progress=1.0,
+                seed=outcome.seed,
+                width=outcome.width,
+                height=outcome.height,
+                frame_count=outcome.frame_count,
+                duration=outcome.duration,
+                video_bytes=outcome.video_bytes,
+                generation_seconds=outcome.generation_seconds,
+                **_final_values(job, ttl, now),
+            )
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def fail(
+    db: Database,
+    job_id: str,
+    *,
+    http_status: int,
+    code: str,
+    message: str,
+    ttl: float,
+    worker_id: str | None = None,
+    status: Status = Status.FAILED,
+) -> bool:
+    """Move an active job to FAILED (or CANCELLED) and refund it; False if already final."""
+    now = utcnow()
+    with db.write.begin() as session:
+        job = session.get(Job, job_id)
+        query = update(Job).where(Job.id == job_id, Job.status.in_(ACTIVE))
+        if worker_id is not None:
+            query = query.where(Job.worker_id == worker_id)
+        result = session.execute(
+            query.values(
+                status=status,
+                error_status=http_status,
+                error_code=code,
+                error_message=message,
+                **_final_values(job, ttl, now),
+            )
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        refund(session, job_id)
+        return True
+
+
+def cancel(db: Database, job_id: str, *, reason: str, ttl: float) -> bool:
+    """Cancel a job that has not finished, refunding it; False if it was already final."""
+    return fail(
+        db, job_id, http_status=499, code="cancelled", message=reason, ttl=ttl,
+        status=Status.CANCELLED,
+    )
+
+
+def recover(
+    db: Database,
+    *,
+    dead_workers: set[str] | None,
+    stale_before: datetime | None,
+    max_attempts: int,
+    ttl: float,
+) -> list[str]:
+    """Re-queue or fail PROCESSING jobs whose worker is gone; returns the ids touched.
+
+    ``dead_workers=None`` means every PROCESSING job is orphaned (start-up of the only
+    server). A job already started ``max_attempts`` times is failed and refunded, so a
+    request that crashes its worker cannot crash workers forever.
+    """
+    with db.read() as session:
+        jobs = session.scalars(select(Job).where(Job.status == Status.PROCESSING)).all()
+    touched: list[str] = []
+    for job in jobs:
+        orphan = dead_workers is None or job.worker_id in dead_workers
+        stale = stale_before is not None and (job.heartbeat_at or job.created_at) < stale_before
+        if not (orphan or stale):
+            continue
+        if job.attempts >= max_attempts:
+            done = fail(
+                db, job.id, http_status=500, code="worker_lost", ttl=ttl, worker_id=job.worker_id,
+                message=f"the render worker stopped {job.attempts} times on this request; "
+                "it was not charged — try again, or with fewer or smaller references",
+            )
+        else:
+            with db.write.begin() as session:
+                result = session.execute(
+                    update(Job)
+                    .where(
+                        Job.id == job.id,
+                        Job.status == Status.PROCESSING,
+                        Job.worker_id == job.worker_id,
+                    )
+                    .values(status=Status.QUEUED, worker_id=None, progress=0.0)
+                )
+                done = result.rowcount == 1  # type: ignore[attr-defined]
+        if done:
+            log.warning("recovered job %s from worker %s", job.id, job.worker_id)
+            touched.append(job.id)
+    return touched
+
+
+def due_for_expiry(db: Database, now: datetime | None = None) -> list[str]:
+    """Final jobs whose results have outlived the TTL and are not yet marked expired."""
+    with db.read() as session:
+        return list(
+            session.scalars(
+                select(Job.id).where(
+                    Job.expired.is_(False), Job.expires_at.is_not(None),
+                    Job.expires_at <= (now or utcnow()),
+                )
+            ).all()
+        )
+
+
+def mark_expired(db: Database, job_id: str) -> None:
+    """Record that a job's files were deleted."""
+    with db.write.begin() as session:
+        session.execute(update(Job).where(Job.id == job_id).values(expired=True))

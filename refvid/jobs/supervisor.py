@@ -1,0 +1,54 @@
+"""The server's housekeeping thread: keep workers alive, recover stuck jobs, expire results."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+from datetime import timedelta
+
+from refvid.config import Settings
+from refvid.db import Database, utcnow
+from refvid.jobs import lifecycle
+from refvid.jobs.dispatch import LocalDispatcher
+
+log = logging.getLogger(__name__)
+
+
+def expire_results(db: Database, settings: Settings) -> list[str]:
+    """Delete the files of jobs past their TTL; their result then answers 410."""
+    expired = lifecycle.due_for_expiry(db)
+    for job_id in expired:
+        shutil.rmtree(settings.results_dir / job_id, ignore_errors=True)
+        lifecycle.mark_expired(db, job_id)
+    return expired
+
+
+class Supervisor(threading.Thread):
+    """Runs every ``interval`` seconds until stopped."""
+
+    def __init__(
+        self, db: Database, settings: Settings, dispatcher: LocalDispatcher | None,
+        interval: float = 0.25,
+    ) -> None:
+        super().__init__(name="refvid-supervisor", daemon=True)
+        self.db, self.settings, self.dispatcher, self.interval = db, settings, dispatcher, interval
+        self.stopping = threading.Event()
+
+    def tick(self) -> None:
+        """One round of housekeeping."""
+        if self.dispatcher is not None:
+            self.dispatcher.check()
+        lifecycle.recover(
+            self.db, dead_workers=set(),
+            stale_before=utcnow() - timedelta(seconds=self.settings.worker_stale_seconds),
+            max_attempts=self.settings.max_attempts, ttl=self.settings.result_ttl,
+        )
+        expire_results(self.db, self.settings)
+
+    def run(self) -> None:
+        while not self.stopping.wait(self.interval):
+            try:
+                self.tick()
+            except Exception:  # a database hiccup must not end housekeeping
+                log.exception("supervisor")

@@ -1,0 +1,142 @@
+"""Running one job, and the loop a worker process runs: claim, render, report, repeat.
+
+Running a job is idempotent given its id: whoever claims it owns it until a final
+state; a job that is already final is left alone, and a render whose job was
+cancelled or reassigned meanwhile throws its files away.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable
+from multiprocessing.synchronize import Event
+
+from refvid.config import Settings
+from refvid.db import Database, open_db
+from refvid.errors import Cancelled, EngineUnavailable, InvalidReference
+from refvid.jobs import lifecycle
+from refvid.jobs.models import Job
+from refvid.request import GenerationRequest
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 0.25
+Fetcher = Callable[[str, int], bytes]
+
+
+def make_fetcher(settings: Settings) -> Fetcher:
+    """The SSRF-safe URL fetcher configured from the settings."""
+    from refvid.references.fetch import UrlFetcher
+
+    fetcher: Fetcher = UrlFetcher(
+        allowed_networks=list(settings.allow_private_networks),
+        max_bytes=settings.fetch_max_bytes,
+        timeout=settings.fetch_timeout,
+    )
+    return fetcher
+
+
+class _Watch:
+    """Progress and cancellation callbacks for one render, throttled against the store."""
+
+    def __init__(self, db: Database, job_id: str, worker_id: str) -> None:
+        self.db, self.job_id, self.worker_id = db, job_id, worker_id
+        self.lost = False
+        self._last_beat = 0.0
+        self._last_poll = 0.0
+
+    def progress(self, fraction: float) -> None:
+        now = time.monotonic()
+        if now - self._last_beat >= HEARTBEAT_SECONDS:
+            self._last_beat = now
+            # Rendered frames are only 0.95 of the work: encoding tails and the cover remain.
+            if not lifecycle.heartbeat(self.db, self.job_id, self.worker_id, round(fraction * 0.95, 4)):
+                self.lost = True
+
+    def cancelled(self) -> bool:
+        now = time.monotonic()
+        if not self.lost and now - self._last_poll >= HEARTBEAT_SECONDS:
+            self._last_poll = now
+            self.lost = not lifecycle.still_mine(self.db, self.job_id, self.worker_id)
+        return self.lost
+
+
+def run_job(
+    db: Database, settings: Settings, job: Job, worker_id: str, fetcher: Fetcher | None
+) -> str:
+    """Render a claimed job and record its outcome; returns the final status written."""
+    from refvid.generate import generate
+    from refvid.references.load import load_references
+
+    request = GenerationRequest.model_validate_json(job.request_json)
+    out_dir = settings.results_dir / job.id
+    out_dir.mkdir(parents=True, exist_ok=True)
+    watch = _Watch(db, job.id, worker_id)
+    ttl = settings.result_ttl
+
+    def failed(status: int, code: str, message: str) -> str:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        lifecycle.fail(
+            db, job.id, http_status=status, code=code, message=message, ttl=ttl, worker_id=worker_id
+        )
+        return "FAILED"
+
+    try:
+        references = load_references(request.image_urls, allow_paths=False, fetcher=fetcher)
+        result = generate(
+            request,
+            out_dir / "video.mp4",
+            cover=out_dir / "cover.jpg",
+            engine=settings.engine,
+            references=references,
+            progress=watch.progress,
+            cancelled=watch.cancelled,
+        )
+    except Cancelled:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        return "CANCELLED"
+    except InvalidReference as exc:
+        return failed(400, "invalid_reference", f"{exc}; fix or replace this image and retry")
+    except EngineUnavailable as exc:
+        return failed(503, "engine_unavailable", f"{exc}; the operator must fix the engine set-up")
+    except Exception:
+        log.exception("job %s failed", job.id)
+        return failed(
+            500, "internal_error",
+            f"the render failed unexpectedly (request {job.id}); you were not charged — retry, "
+            "and report the request id if it keeps failing",
+        )
+    outcome = lifecycle.Outcome(
+        seed=result.seed,
+        width=result.width,
+        height=result.height,
+        frame_count=result.frame_count,
+        duration=result.duration,
+        video_bytes=result.video_path.stat().st_size,
+        generation_seconds=round(result.seconds, 3),
+    )
+    if not lifecycle.complete(db, job.id, worker_id, outcome, ttl):
+        shutil.rmtree(out_dir, ignore_errors=True)
+        return "CANCELLED"
+    return "COMPLETED"
+
+
+def worker_main(settings: Settings, id_prefix: str, stop: Event) -> None:
+    """Entry point of a worker process: poll the store for jobs until ``stop`` is set."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
+    worker_id = f"{id_prefix}.{os.getpid()}"
+    db = open_db(settings)
+    fetcher = make_fetcher(settings)
+    import refvid.generate  # noqa: F401  (pay the import cost before the first job)
+
+    idle = settings.poll_interval
+    while not stop.is_set():
+        job = lifecycle.claim(db, worker_id)
+        if job is None:
+            stop.wait(idle)
+            continue
+        status = run_job(db, settings, job, worker_id, fetcher)
+        log.info("job %s %s", job.id, status)

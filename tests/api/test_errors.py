@@ -1,0 +1,174 @@
+"""Every error code on the wire, with its JSON body naming what to change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import requests
+
+from .live import LiveServer, body
+
+V1 = "/v1/vidu-q1-reference-to-video"
+V2 = "/v2/vidu-q1-reference-to-video"
+
+
+def _error(response: requests.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    error: dict[str, Any] = response.json()["error"]
+    assert error["code"] == code
+    assert error["request_id"].startswith("req_")
+    assert error["request_id"] == response.headers["x-request-id"]
+    assert "Traceback" not in response.text
+    return error
+
+
+@pytest.fixture
+def idle(serve: Callable[..., LiveServer]) -> LiveServer:
+    """A server without workers: requests stay queued, nothing renders."""
+    return serve(workers=0, max_body_bytes=64 * 1024, rate_limit=1000, max_queue=5)
+
+
+@pytest.mark.parametrize("path", [V1, V2])
+def test_missing_and_unknown_key_are_401(idle: LiveServer, path: str) -> None:
+    error = _error(requests.post(idle.url + path, json=body()), 401, "missing_api_key")
+    assert "x-api-key" in error["message"]
+    error = _error(
+        requests.post(idle.url + path, json=body(), headers={"x-api-key": "rv_nope"}),
+        401, "invalid_api_key",
+    )
+    assert "unknown or revoked" in error["message"]
+
+
+def test_revoked_key_is_401(idle: LiveServer) -> None:
+    from refvid.billing import revoke_key
+
+    key, _, key_id = idle.key("10")
+    assert revoke_key(idle.state.db, key_id)
+    _error(requests.post(idle.url + V2, json=body(), headers={"x-api-key": key}), 401, "invalid_api_key")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"duration": 7}, "duration"),
+        ({"aspect_ratio": "4:3"}, "aspect_ratio"),
+        ({"seed": 1_000_000}, "seed"),
+        ({"seed": -1}, "seed"),
+        ({"prompt": ""}, "prompt"),
+        ({"prompt": "x" * 1501}, "prompt"),
+        ({"image_urls": []}, "image_urls"),
+        ({"image_urls": ["a"] * 8}, "image_urls"),
+        ({"movement_amplitude": "huge"}, "movement_amplitude"),
+        ({"bgm": "yes"}, "bgm"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_invalid_field_is_422_naming_it(idle: LiveServer, overrides: dict[str, Any], field: str) -> None:
+    key, _, _ = idle.key("10")
+    response = requests.post(idle.url + V1, json=body(**overrides), headers={"x-api-key": key})
+    error = _error(response, 422, "invalid_field")
+    assert field in error["message"]
+    assert [f["field"] for f in error["fields"]] == [field]
+
+
+def test_missing_field_and_bad_json_are_422(idle: LiveServer) -> None:
+    key, _, _ = idle.key("10")
+    data = body()
+    del data["prompt"]
+    error = _error(requests.post(idle.url + V1, json=data, headers={"x-api-key": key}), 422, "invalid_field")
+    assert error["fields"][0]["field"] == "prompt"
+    error = _error(
+        requests.post(idle.url + V1, data=b"{not json", headers={"x-api-key": key}), 422, "invalid_json"
+    )
+    assert "JSON" in error["message"]
+
+
+def test_v2_only_fields_are_refused_by_v1_and_checked_by_v2(idle: LiveServer) -> None:
+    key, _, _ = idle.key("10")
+    response = requests.post(idle.url + V1, json=body(payload={"a": 1}), headers={"x-api-key": key})
+    assert "payload" in _error(response, 422, "invalid_field")["message"]
+    response = requests.post(
+        idle.url + V2, json=body(webhook_url="ftp://example.com/x"), headers={"x-api-key": key}
+    )
+    assert "webhook_url" in _error(response, 422, "invalid_field")["message"]
+    response = requests.post(
+        idle.url + V2, json=body(webhook_url="http://169.254.169.254/latest"), headers={"x-api-key": key}
+    )
+    assert "webhook_url" in _error(response, 422, "invalid_field")["message"]
+
+
+def test_body_over_the_limit_is_413_with_or_without_content_length(idle: LiveServer) -> None:
+    key, _, _ = idle.key("10")
+    big = body(prompt="x", image_urls=["A" * 70_000])
+    error = _error(requests.post(idle.url + V1, json=big, headers={"x-api-key": key}), 413, "body_too_large")
+    assert "65536 bytes" in error["message"]
+
+    def chunks() -> Any:  # no Content-Length: the server must count while reading
+        for _ in range(20):
+            yield b" " * 8192
+
+    response = requests.post(idle.url + V1, data=chunks(), headers={"x-api-key": key})
+    _error(response, 413, "body_too_large")
+
+
+def test_not_enough_credits_is_406_and_nothing_is_charged(idle: LiveServer) -> None:
+    key, _, key_id = idle.key("1.5")
+    response = requests.post(idle.url + V1, json=body(duration=10), headers={"x-api-key": key})
+    error = _error(response, 406, "insufficient_credits")
+    assert error["cost"] == "2" and error["remaining_credits"] == "1.5"
+    assert "credits" in error["message"]
+    from refvid.billing import balance_of
+
+    assert balance_of(idle.state.db, key_id) == 1500
+
+
+def test_rate_limit_is_429_with_retry_after(serve: Callable[..., LiveServer]) -> None:
+    server = serve(workers=0, rate_limit=2)
+    key, _, _ = server.key("100")
+    codes = [
+        requests.post(server.url + V2, json=body(), headers={"x-api-key": key}).status_code
+        for _ in range(3)
+    ]
+    assert codes[:2] == [202, 202]
+    response = requests.post(server.url + V2, json=body(), headers={"x-api-key": key})
+    error = _error(response, 429, "rate_limited")
+    assert int(response.headers["retry-after"]) >= 1
+    assert "per minute" in error["message"]
+    other, _, _ = server.key("100", name="other")  # limits are per key
+    assert requests.post(server.url + V2, json=body(), headers={"x-api-key": other}).status_code == 202
+
+
+def test_full_queue_is_429_with_retry_after(idle: LiveServer) -> None:
+    key, _, _ = idle.key("100")
+    for _ in range(5):
+        assert requests.post(idle.url + V2, json=body(), headers={"x-api-key": key}).status_code == 202
+    response = requests.post(idle.url + V2, json=body(), headers={"x-api-key": key})
+    error = _error(response, 429, "queue_full")
+    assert int(response.headers["retry-after"]) >= 1
+    assert "queue is full" in error["message"]
+
+
+def test_unknown_route_and_unknown_request_are_404_json(idle: LiveServer) -> None:
+    key, _, _ = idle.key("10")
+    _error(requests.get(idle.url + "/v3/nothing"), 404, "not_found")
+    error = _error(
+        requests.get(idle.url + "/v2/requests/req_unknown/status", headers={"x-api-key": key}),
+        404, "not_found",
+    )
+    assert "req_unknown" in error["message"]
+
+
+def test_internal_error_is_500_without_stack_trace(idle: LiveServer) -> None:
+    key, _, _ = idle.key("10")
+    idle.state.db.read.kw["bind"].dispose()
+    original = idle.state.db.read
+    idle.state.db.read = None  # type: ignore[assignment]  # break the store on purpose
+    try:
+        response = requests.get(idle.url + "/v2/requests", headers={"x-api-key": key})
+    finally:
+        idle.state.db.read = original
+    error = _error(response, 500, "internal_error")
+    assert "request id" in error["message"]
