@@ -142,10 +142,10 @@ def forbidden_reason(address: IPAddress) -> str | None:
         for network, name in _EXTRA_V4:
             if address in network:
                 return name
-    if address.is_private:
-        return "a private address"
     if address.is_reserved:
         return "a reserved address"
+    if address.is_private:
+        return "a private address"
     if isinstance(address, ipaddress.IPv6Address) and address.is_site_local:
         return "a site-local address"
     if not address.is_global:
@@ -277,13 +277,14 @@ class UrlFetcher:
         timeout: float = DEFAULT_TIMEOUT,
         deadline: float = DEFAULT_DEADLINE,
         max_redirects: int = MAX_REDIRECTS,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.allowed_networks = parse_networks(allowed_networks)
         self.max_bytes = max_bytes
         self.timeout = timeout
         self.deadline = deadline
         self.max_redirects = max_redirects
-        self._ssl: ssl.SSLContext | None = None
+        self._ssl = ssl_context  # None: the system's trust store, created on first use
 
     def __call__(self, url: str, index: int) -> bytes:
         """Download ``url``; any failure is an :class:`InvalidReference` naming ``index``."""
