@@ -29,7 +29,7 @@ def load_references(
     """Decode every source, in order; the first bad one raises :class:`InvalidReference`."""
     references = []
     for index, source in enumerate(sources):
-        if fetcher is None and _is_url(source):
+        if fetcher is None and isinstance(source, str) and _is_url(source.strip()):
             fetcher = UrlFetcher()
         references.append(load_reference(index, source, allow_paths=allow_paths, fetcher=fetcher))
     return references
