@@ -1,0 +1,86 @@
+"""REFVID_WAN_* settings: defaults, environment, validation."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from refvid.engines.wan import load_settings
+from refvid.engines.wan.config import DEFAULT_MODEL, WanSettings
+from refvid.errors import EngineUnavailable
+
+
+def test_defaults_need_a_gpu_and_never_download(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("MODEL", "ALLOW_DOWNLOAD", "DEVICE", "RESOLUTION", "FLOW_SHIFT", "STEPS"):
+        monkeypatch.delenv(f"REFVID_WAN_{name}", raising=False)
+    settings = WanSettings()
+    assert settings.model == DEFAULT_MODEL
+    assert settings.allow_download is False
+    assert settings.device == "auto"
+    assert (settings.dtype, settings.vae_dtype) == ("bfloat16", "float32")
+    assert settings.base_size == (832, 480)
+    assert settings.resolved_flow_shift == 3.0
+    assert (settings.fps, settings.segment_frames) == (16, 81)
+
+
+def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REFVID_WAN_MODEL", "/models/wan")
+    monkeypatch.setenv("REFVID_WAN_STEPS", "12")
+    monkeypatch.setenv("REFVID_WAN_OFFLOAD", "group")
+    monkeypatch.setenv("REFVID_WAN_VAE_TILING", "1")
+    settings = WanSettings()
+    assert (settings.model, settings.steps, settings.offload, settings.vae_tiling) == (
+        "/models/wan",
+        12,
+        "group",
+        True,
+    )
+
+
+def test_14b_model_defaults_to_720p_and_its_flow_shift() -> None:
+    settings = WanSettings(model="Wan-AI/Wan2.1-VACE-14B-diffusers")
+    assert settings.base_size == (1280, 720)
+    assert settings.resolved_flow_shift == 5.0
+    assert (
+        WanSettings(model="Wan-AI/Wan2.1-VACE-14B-diffusers", flow_shift=4.0).resolved_flow_shift
+        == 4.0
+    )
+
+
+def test_custom_resolution() -> None:
+    assert WanSettings(resolution="64x48").base_size == (64, 48)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("resolution", "1080p"),
+        ("resolution", "50x32"),
+        ("segment_frames", 80),
+        ("overlap_frames", 4),
+        ("steps", 0),
+        ("offload", "disk"),
+    ],
+)
+def test_bad_values_are_refused(field: str, value: object) -> None:
+    with pytest.raises(ValidationError, match=field):
+        WanSettings(**{field: value})
+
+
+def test_bad_environment_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REFVID_WAN_SEGMENT_FRAMES", "80")
+    with pytest.raises(EngineUnavailable, match=r"REFVID_WAN_SEGMENT_FRAMES.*4k\+1"):
+        load_settings()
+
+
+def test_hub_ids_and_paths_are_told_apart() -> None:
+    assert not WanSettings(model="Wan-AI/Wan2.1-VACE-1.3B-diffusers").is_local_path
+    assert WanSettings(model="/srv/models/wan").is_local_path
+    assert WanSettings(model="./wan").is_local_path
+    assert WanSettings(model="weights").is_local_path
+
+
+def test_cache_key_follows_loading_settings() -> None:
+    base = WanSettings()
+    assert base.cache_key() == WanSettings(steps=7).cache_key()  # steps do not reload
+    assert base.cache_key() != WanSettings(offload="model").cache_key()

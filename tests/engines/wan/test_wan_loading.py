@@ -1,0 +1,115 @@
+"""Finding the extra, the device and the weights; one warm pipeline per process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from refvid.engines import get_engine
+from refvid.engines.wan import load_wan_engine
+from refvid.engines.wan.config import WanSettings
+from refvid.engines.wan.loading import clear_cache, get_pipeline, resolve
+from refvid.errors import EngineUnavailable
+
+_BLOCKED_IMPORT = """
+import sys
+sys.modules[{module!r}] = None  # makes `import {module}` raise ImportError
+from refvid.engines import get_engine
+from refvid.errors import EngineUnavailable
+try:
+    get_engine("wan")
+except EngineUnavailable as exc:
+    print("UNAVAILABLE:", exc)
+"""
+
+
+@pytest.mark.parametrize("module", ["diffusers", "torch"])
+def test_missing_extra_names_the_install_command(module: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _BLOCKED_IMPORT.format(module=module)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert "UNAVAILABLE:" in result.stdout, result.stderr
+    assert repr(module) in result.stdout
+    assert "refvid[wan]" in result.stdout
+
+
+def test_missing_model_directory(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-weights"
+    with pytest.raises(EngineUnavailable, match=r"REFVID_WAN_MODEL=.*no such directory"):
+        load_wan_engine(WanSettings(model=str(missing), device="cpu"))
+
+
+def test_directory_without_model_index(tmp_path: Path) -> None:
+    with pytest.raises(EngineUnavailable, match=r"model_index.json"):
+        load_wan_engine(WanSettings(model=str(tmp_path), device="cpu"))
+
+
+def test_hub_id_not_in_cache_is_not_downloaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    with pytest.raises(EngineUnavailable, match="REFVID_WAN_ALLOW_DOWNLOAD=1"):
+        load_wan_engine(WanSettings(model="Wan-AI/Wan2.1-VACE-1.3B-diffusers", device="cpu"))
+    assert not (tmp_path / "empty-cache").exists() or not any((tmp_path / "empty-cache").iterdir())
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-GPU errors")
+@pytest.mark.parametrize(
+    ("device", "message"),
+    [
+        ("cuda", "REFVID_WAN_DEVICE=cuda but torch sees no CUDA device"),
+        ("auto", "needs a GPU .* REFVID_WAN_DEVICE=cpu"),
+        ("tpu", "not one of auto, cuda"),
+    ],
+)
+def test_no_suitable_device(
+    tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch, device: str, message: str
+) -> None:
+    monkeypatch.setenv("REFVID_WAN_MODEL", str(tiny_model_dir))
+    monkeypatch.setenv("REFVID_WAN_DEVICE", device)
+    with pytest.raises(EngineUnavailable, match=message):
+        get_engine("wan")
+
+
+def test_offload_needs_a_gpu(tiny_model_dir: Path) -> None:
+    with pytest.raises(EngineUnavailable, match="REFVID_WAN_OFFLOAD=none"):
+        load_wan_engine(WanSettings(model=str(tiny_model_dir), device="cpu", offload="model"))
+
+
+def test_broken_weights_are_reported(tiny_model_dir: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "model_index.json").write_text((tiny_model_dir / "model_index.json").read_text())
+    settings = WanSettings(model=str(broken), device="cpu", dtype="float32")
+    with pytest.raises(EngineUnavailable, match=r"could not load a Wan2.1-VACE pipeline"):
+        get_pipeline(settings, resolve(settings))
+
+
+def test_pipeline_loads_once_and_stays_warm(tiny_settings: WanSettings) -> None:
+    clear_cache()
+    resolved = resolve(tiny_settings)
+    first = get_pipeline(tiny_settings, resolved)
+    assert get_pipeline(tiny_settings.model_copy(update={"steps": 9}), resolved) is first
+    assert first.scheduler.config.flow_shift == 3.0
+    assert first.transformer.dtype == torch.float32
+    assert first.vae.dtype == torch.float32
+    shifted = tiny_settings.model_copy(update={"flow_shift": 7.0})
+    second = get_pipeline(shifted, resolved)
+    assert second is not first
+    assert second.scheduler.config.flow_shift == 7.0
+
+
+def test_saved_layout_is_the_diffusers_one(tiny_model_dir: Path) -> None:
+    index = json.loads((tiny_model_dir / "model_index.json").read_text())
+    assert index["_class_name"] == "WanVACEPipeline"
+    assert {"vae", "transformer", "text_encoder", "tokenizer", "scheduler"} <= set(index)
