@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Final
 
@@ -18,6 +19,7 @@ _SCHEME: Final = re.compile(r"([a-z][a-z0-9+.-]*):", re.I)
 _WINDOWS_DRIVE: Final = re.compile(r"[a-z]:[\\/]", re.I)
 _IMAGE_SUFFIX: Final = re.compile(r"\.(jpe?g|png|webp|gif|heic|heif|avif|bmp|tiff?)$", re.I)
 _LABEL_CHARS: Final = 200
+MAX_PARALLEL_FETCHES: Final = 4
 
 
 def load_references(
@@ -26,13 +28,33 @@ def load_references(
     allow_paths: bool = False,
     fetcher: Fetcher | None = None,
 ) -> list[Reference]:
-    """Decode every source, in order; the first bad one raises :class:`InvalidReference`."""
-    references = []
-    for index, source in enumerate(sources):
-        if fetcher is None and isinstance(source, str) and _is_url(source.strip()):
-            fetcher = UrlFetcher()
-        references.append(load_reference(index, source, allow_paths=allow_paths, fetcher=fetcher))
-    return references
+    """Decode every source, in order; the first bad one raises :class:`InvalidReference`.
+
+    URLs are downloaded concurrently (the wait is network, not CPU); decoding stays
+    sequential so at most one full-size image is in memory at a time.
+    """
+    urls = {
+        index: source.strip()
+        for index, source in enumerate(sources)
+        if isinstance(source, str) and _is_url(source.strip())
+    }
+    if not urls:
+        return [load_reference(i, s, allow_paths=allow_paths) for i, s in enumerate(sources)]
+    fetch = fetcher or UrlFetcher()
+    pool = ThreadPoolExecutor(max_workers=min(len(urls), MAX_PARALLEL_FETCHES))
+    try:
+        downloads = {index: pool.submit(fetch, url, index) for index, url in urls.items()}
+        references = []
+        for index, source in enumerate(sources):
+            if index in downloads:
+                data = downloads[index].result()
+                references.append(Reference(index, decode_image(data, index), url_label(urls[index])))
+            else:
+                references.append(load_reference(index, source, allow_paths=allow_paths))
+        return references
+    finally:
+        # On an error, downloads still queued are dropped; running ones end by their timeouts.
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def load_reference(

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -120,3 +123,36 @@ def test_unsupported_sources_are_refused(source: str, expected: str) -> None:
 def test_non_string_source_is_refused() -> None:
     with pytest.raises(InvalidReference, match=r"image_urls\[0\]: must be a string, not bytes"):
         load_references([PNG])  # type: ignore[list-item]
+
+
+def test_urls_are_downloaded_concurrently_and_kept_in_order(server: Server) -> None:
+    # Each response waits until both requests are in flight: sequential fetching would
+    # break the barrier (timeout) and fail the download.
+    barrier = threading.Barrier(2, timeout=5)
+
+    def serve(body: bytes) -> Callable[[BaseHTTPRequestHandler], None]:
+        def handler(request: BaseHTTPRequestHandler) -> None:
+            try:
+                barrier.wait()
+            except threading.BrokenBarrierError:
+                request.send_error(503)
+                return
+            request.send_response(200)
+            request.send_header("Content-Length", str(len(body)))
+            request.end_headers()
+            request.wfile.write(body)
+
+        return handler
+
+    server.routes["/a.png"] = serve(PNG)
+    server.routes["/b.jpg"] = serve(JPEG)
+    fetcher = UrlFetcher(allowed_networks=["127.0.0.0/8"])
+    refs = load_references([server.url("/a.png"), B64, server.url("/b.jpg")], fetcher=fetcher)
+    assert [r.image.shape for r in refs] == [(160, 200, 3), (160, 200, 3), (200, 300, 3)]
+    assert [r.label.rsplit("/", 1)[-1] for r in refs] == ["a.png", f"base64 ({max(1, round(len(PNG) / 1000))} kB)", "b.jpg"]
+
+
+def test_first_bad_reference_by_index_wins_over_a_later_failed_download(server: Server) -> None:
+    with pytest.raises(InvalidReference) as info:
+        load_references(["not base64!", server.url("/missing.jpg")], fetcher=UrlFetcher(allowed_networks=["127.0.0.0/8"]))
+    assert info.value.index == 0
