@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from refvid.audio import MusicPlan, plan_music
+from refvid.audio.mood import MOODS
+from refvid.audio.theory import parse_key, scale_pitch_classes
+
+
+def test_plan_round_trips_through_json_exactly() -> None:
+    plan = plan_music("a sunny day, then a close-up of the ball", 4242, 10.0, [3.1, 6.4])
+    data = json.loads(json.dumps(plan.to_dict()))
+    assert MusicPlan.from_dict(data) == plan
+    assert MusicPlan.from_dict(data).to_dict() == plan.to_dict()
+
+
+def test_plan_carries_mood_tempo_and_key_for_refvid_plan() -> None:
+    d = plan_music("a calm, soft morning", 7, 5.0, []).to_dict()
+    assert d["mood"] == "calm" and d["mood_words"] == ["calm", "morning", "soft"]
+    lo, hi = MOODS["calm"].tempo
+    assert lo <= d["tempo_bpm"] <= hi
+    _, mode = parse_key(d["key"])
+    assert mode in MOODS["calm"].modes
+    assert len(d["scale"]) == 7 and d["scale"][0] == d["key"].split()[0]
+
+
+def test_same_inputs_same_plan_and_seeds_vary_it() -> None:
+    a = plan_music("a man on a bench", 11, 5.0, [2.0])
+    assert plan_music("a man on a bench", 11, 5.0, [2.0]) == a
+    plans = {
+        json.dumps(plan_music("a man on a bench", s, 5.0, [2.0]).to_dict()) for s in range(1, 21)
+    }
+    assert len(plans) == 20
+    keys = {plan_music("a man on a bench", s, 5.0, [2.0]).key for s in range(1, 21)}
+    assert len(keys) >= 6
+
+
+def test_upbeat_is_faster_than_calm_for_every_seed() -> None:
+    for seed in range(1, 30):
+        fast = plan_music("a happy, sunny party", seed, 5.0, [2.5]).tempo_bpm
+        slow = plan_music("a calm, gentle lake", seed, 5.0, [2.5]).tempo_bpm
+        assert fast > slow
+
+
+@pytest.mark.parametrize("cuts", [[], [2.4], [1.7, 3.3], [1.2, 2.9, 5.1, 7.7]])
+def test_one_section_per_shot_starting_on_the_beat_nearest_the_cut(cuts: list[float]) -> None:
+    duration = 10.0 if len(cuts) > 3 else 5.0
+    plan = plan_music("a playful cat", 99, duration, cuts)
+    assert len(plan.sections) == len(cuts) + 1
+    assert plan.sections[0].start == 0.0 and plan.sections[-1].end == duration
+    for section, cut in zip(plan.sections[1:], cuts, strict=True):
+        assert section.start == pytest.approx(section.start_beat * plan.beat, abs=1e-5)
+        assert abs(section.start - cut) <= plan.beat / 2 + 1e-6
+    for a, b in zip(plan.sections, plan.sections[1:], strict=False):
+        assert a.end == b.start
+        assert a.roots != b.roots  # the phrase changes at the cut
+
+
+def test_cuts_closer_than_a_beat_or_outside_the_video_share_a_section() -> None:
+    plan = plan_music("a sunny day", 5, 5.0, [2.0, 2.05, -1.0, 0.0, 5.0, 9.0])
+    assert len(plan.sections) == 2
+
+
+def test_progressions_are_diatonic_and_named() -> None:
+    for seed in range(1, 15):
+        plan = plan_music("a mysterious night", seed, 10.0, [3.0, 6.0])
+        tonic, mode = plan.tonic_mode
+        assert plan.scale == tuple(
+            ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")[pc]
+            for pc in scale_pitch_classes(tonic, mode)
+        )
+        for s in plan.sections:
+            assert len(s.roots) == len(s.progression) and all(0 <= r < 7 for r in s.roots)
+
+
+def test_fades_fit_the_video() -> None:
+    plan = plan_music("x", 1, 5.0, [])
+    assert 0 < plan.fade_in <= 0.5
+    assert 0.5 <= plan.fade_out <= 2.0
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("mood", "sad", "music.mood"),
+        ("key", "H minor", "key must look like"),
+        ("sections", None, "bad field"),
+    ],
+)
+def test_from_dict_names_the_bad_field(field: str, value: object, message: str) -> None:
+    d = plan_music("x", 1, 5.0, []).to_dict()
+    d[field] = value
+    with pytest.raises(ValueError, match=message):
+        MusicPlan.from_dict(d)
+
+
+def test_duration_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="duration must be positive"):
+        plan_music("x", 1, 0.0, [])

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import pytest
+
+from refvid.audio import plan_music
+from refvid.audio.score import compose
+from refvid.audio.theory import degree_to_midi, scale_pitch_classes
+
+PROMPTS = {
+    "upbeat": "a happy sunny day",
+    "calm": "a calm soft morning",
+    "dramatic": "an epic dramatic chase",
+    "mysterious": "a mysterious night street",
+    "playful": "a playful puppy",
+}
+
+
+@pytest.mark.parametrize("mood", sorted(PROMPTS))
+def test_every_pitched_note_is_in_the_key(mood: str) -> None:
+    for seed in (3, 77, 4040):
+        plan = plan_music(PROMPTS[mood], seed, 10.0, [2.5, 5.5, 8.0])
+        assert plan.mood == mood
+        score = compose(plan)
+        scale = set(scale_pitch_classes(*plan.tonic_mode))
+        for layer in (score.chords, score.bass, score.arp, score.lead):
+            assert {round(n.midi) % 12 for n in layer} <= scale
+
+
+@pytest.mark.parametrize("mood", sorted(PROMPTS))
+def test_a_piece_has_every_part_and_each_shot_its_own_phrase(mood: str) -> None:
+    plan = plan_music(PROMPTS[mood], 12, 10.0, [3.0, 6.5])
+    score = compose(plan)
+    assert len({n.midi for n in score.chords}) >= 4  # the harmony moves
+    assert len({n.midi for n in score.bass}) >= 2
+    assert len({n.midi for n in score.lead}) >= 3  # a melody, not a drone
+    assert (len(score.arp) > 0) == (plan.arp is not None)
+    assert (len(score.hits) > 0) == (plan.drums is not None)
+    for section in plan.sections:
+        # the harmony changes exactly where the shot does, and the melody plays in every shot
+        first_root = degree_to_midi(*plan.tonic_mode, section.roots[0], 2) % 12
+        assert any(
+            abs(n.start - section.start) < 0.02 and round(n.midi) % 12 == first_root
+            for n in score.bass
+        )
+        assert any(section.start - 0.02 <= n.start < section.end for n in score.lead)
+    if plan.drums is not None:
+        for section in plan.sections[1:]:
+            assert any(
+                h.sound == "crash" and abs(h.start - section.start) < 1e-6 for h in score.hits
+            )
+
+
+def test_lead_sits_above_the_bass_and_notes_are_sane() -> None:
+    score = compose(plan_music("a playful cat", 5, 10.0, [4.0]))
+    assert min(n.midi for n in score.lead) > max(n.midi for n in score.bass)
+    for n in score.chords + score.bass + score.arp + score.lead:
+        assert n.gate > 0 and 0 < n.velocity <= 1.2 and 24 <= n.midi <= 108
+
+
+def test_swing_delays_the_off_beats_only() -> None:
+    plan = plan_music("a playful cat", 5, 5.0, [])
+    assert plan.swing > 0
+    beats = sorted({round(h.start / plan.beat, 3) for h in compose(plan).hits})
+    offs = [b % 1 for b in beats if b % 1]
+    assert offs and all(abs(o - 0.5) > 0.05 for o in offs if 0.4 < o < 0.7)
+    assert 0.0 in [b % 1 for b in beats]
