@@ -213,7 +213,7 @@ def check_url(
     host = (parts.hostname or "").rstrip(".")
     if not host:
         raise UrlRejected("URL has no host name; send a full URL such as https://example.com/cat.jpg")
-    port = port or _DEFAULT_PORTS[scheme]
+    port = _DEFAULT_PORTS[scheme] if port is None else port
     if "%" in host:
         raise UrlRejected("URL uses an IPv6 zone index (%...); refvid only fetches public addresses")
     clean = urlunsplit((scheme, parts.netloc, parts.path, parts.query, ""))
