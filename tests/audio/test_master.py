@@ -5,7 +5,8 @@ import pytest
 
 from refvid.audio.master import CEILING_DBTP, TARGET_LUFS, apply_fades, limit, master, true_peak_db
 from refvid.audio.plan import SAMPLE_RATE
-from tests.audio.measure import integrated_lufs, true_peak_dbtp
+
+from .measure import integrated_lufs, true_peak_dbtp
 
 
 def _loud_beat(seconds: float = 5.0) -> np.ndarray:

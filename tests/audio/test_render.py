@@ -5,7 +5,8 @@ import pytest
 
 from refvid.audio import SAMPLE_RATE, plan_music, render_music
 from refvid.audio.theory import scale_pitch_classes
-from tests.audio.measure import (
+
+from .measure import (
     integrated_lufs,
     key_energy_fraction,
     onset_rate,
