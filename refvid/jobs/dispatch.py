@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import secrets
+import time
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 
@@ -21,10 +22,14 @@ from refvid.jobs.worker import worker_main
 log = logging.getLogger(__name__)
 
 
+RESTART_DELAY = 1.0  # seconds: a worker that cannot start must not be respawned in a hot loop
+
+
 @dataclass
 class _Slot:
     prefix: str
     process: BaseProcess
+    started: float
 
     @property
     def worker_id(self) -> str:
@@ -61,13 +66,15 @@ class LocalDispatcher:
             name=f"refvid-worker-{n}", daemon=True,
         )
         process.start()
-        return _Slot(prefix, process)
+        return _Slot(prefix, process, time.monotonic())
 
     def check(self) -> list[str]:
         """Replace dead workers and recover their jobs; returns the recovered job ids."""
         recovered: list[str] = []
         for n, slot in enumerate(self._slots):
             if slot.process.is_alive() or self._stop.is_set():
+                continue
+            if time.monotonic() - slot.started < RESTART_DELAY:
                 continue
             log.warning("worker %s exited with %s", slot.worker_id, slot.process.exitcode)
             recovered += lifecycle.recover(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from refvid.config import Settings
 from refvid.db import Database, utcnow
@@ -15,9 +15,9 @@ from refvid.jobs.dispatch import LocalDispatcher
 log = logging.getLogger(__name__)
 
 
-def expire_results(db: Database, settings: Settings) -> list[str]:
+def expire_results(db: Database, settings: Settings, now: datetime | None = None) -> list[str]:
     """Delete the files of jobs past their TTL; their result then answers 410."""
-    expired = lifecycle.due_for_expiry(db)
+    expired = lifecycle.due_for_expiry(db, now)
     for job_id in expired:
         shutil.rmtree(settings.results_dir / job_id, ignore_errors=True)
         lifecycle.mark_expired(db, job_id)

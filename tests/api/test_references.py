@@ -1,0 +1,65 @@
+"""URL references through the API: fetched from 127.0.0.1 when allowed, 400 when not."""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import requests
+
+from refvid.billing import balance_of
+
+from .live import LiveServer, body, image_b64
+
+V1 = "/v1/vidu-q1-reference-to-video"
+PNG = base64.b64decode(image_b64(3))
+
+
+class _Images(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.send_header("Content-Length", str(len(PNG)))
+        self.end_headers()
+        self.wfile.write(PNG)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def image_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Images)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/ref.png"
+    server.shutdown()
+
+
+def test_url_reference_from_an_allowed_network_renders(serve: Callable[..., LiveServer], image_url: str) -> None:
+    server = serve(allow_private_networks=["127.0.0.0/8"])
+    key, _, _ = server.key("5")
+    response = requests.post(
+        server.url + V1, json=body(image_urls=[image_url, image_b64(1)]), headers={"x-api-key": key}
+    )
+    assert response.status_code == 200, response.text
+    assert response.content[4:8] == b"ftyp"
+
+
+def test_forbidden_url_is_400_naming_the_index_and_not_billed(
+    serve: Callable[..., LiveServer], image_url: str
+) -> None:
+    server = serve(allow_private_networks=[])
+    key, _, key_id = server.key("5")
+    response = requests.post(
+        server.url + V1, json=body(image_urls=[image_b64(1), image_url]), headers={"x-api-key": key}
+    )
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_reference"
+    assert "image_urls[1]" in error["message"]
+    assert error["remaining_credits"] == "5"
+    assert balance_of(server.state.db, key_id) == 5000
