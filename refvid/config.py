@@ -65,6 +65,12 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(str(item), strict=False)
         return value
 
+    @field_validator("cost_5s", "cost_10s")
+    @classmethod
+    def _whole_thousandths(cls, value: Decimal) -> Decimal:
+        to_units(value)
+        return value
+
     @field_validator("webhook_backoff", mode="before")
     @classmethod
     def _backoff(cls, value: object) -> object:
