@@ -7,7 +7,15 @@ import re
 import pytest
 from sqlalchemy import select
 
-from refvid.billing import add_credits, authenticate, balance_of, create_key, find_key, list_keys, revoke_key
+from refvid.billing import (
+    add_credits,
+    authenticate,
+    balance_of,
+    create_key,
+    find_key,
+    list_keys,
+    revoke_key,
+)
 from refvid.billing.models import ApiKey
 from refvid.db import Database
 
