@@ -103,6 +103,11 @@ def _measure(name: str, overrides: dict[str, object], steps: int | None) -> Resu
 VARIANTS: dict[str, dict[str, object]] = {
     "offload=none": {"offload": "none", "vae_tiling": False},
     "offload=none+tiling": {"offload": "none", "vae_tiling": True},
+    "offload=none+t5cpu+tiling": {
+        "offload": "none",
+        "vae_tiling": True,
+        "text_encoder_on_cpu": True,
+    },
     "offload=model": {"offload": "model", "vae_tiling": False},
     "offload=group+tiling": {"offload": "group", "vae_tiling": True},
 }

@@ -54,6 +54,10 @@ class WanSettings(BaseSettings):
         default="none",
         description="none: all on the GPU; model: one component at a time; group: block by block.",
     )
+    text_encoder_on_cpu: bool = Field(
+        default=False,
+        description="Keep the UMT5-XXL text encoder (~11 GB) in RAM; saves VRAM, slower prompts.",
+    )
     vae_tiling: bool = Field(
         default=False, description="Decode the VAE in tiles (less VRAM, a bit slower)."
     )
@@ -138,6 +142,7 @@ class WanSettings(BaseSettings):
                 "vae_dtype",
                 "offload",
                 "vae_tiling",
+                "text_encoder_on_cpu",
                 "resolution",
                 "flow_shift",
             }

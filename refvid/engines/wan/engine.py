@@ -18,7 +18,7 @@ import numpy as np
 from refvid.engines.base import CancelledFn, Plan, ProgressFn, VideoSpec
 from refvid.engines.wan.config import WanSettings
 from refvid.engines.wan.interpolate import retime
-from refvid.engines.wan.loading import Resolved, get_pipeline, release_memory
+from refvid.engines.wan.loading import Resolved, encode_prompts, get_pipeline, release_memory
 from refvid.engines.wan.prompting import build_prompt
 from refvid.engines.wan.sizes import SegmentPlan, native_size, output_positions, plan_segments
 from refvid.errors import Cancelled, EngineUnavailable
@@ -145,6 +145,15 @@ class WanEngine:
                 raise Cancelled("generation cancelled")
             return tensors
 
+        # Encoded once per job (the negative once per process) and shared by every segment.
+        negative = details["negative_prompt"] if details["guidance"] > 1.0 else None
+        try:
+            prompt_embeds, negative_embeds = encode_prompts(
+                self.settings, pipe, details["prompt"], negative
+            )
+        except BaseException:
+            self._cleanup(pipe)
+            raise
         frames: list[np.ndarray] = []
         for number, length in enumerate(segments.lengths):
             if cancelled is not None and cancelled():
@@ -162,8 +171,8 @@ class WanEngine:
             )
             output = self._call(
                 pipe,
-                prompt=details["prompt"],
-                negative_prompt=details["negative_prompt"],
+                prompt_embeds=prompt_embeds,
+                negative_prompt_embeds=negative_embeds,
                 video=video,
                 mask=mask,
                 reference_images=[_to_pil(image) for image in reference_images] or None,

@@ -25,6 +25,10 @@ INSTALL_HINT = "pip install torch==2.13.0 && pip install 'refvid[wan]'"
 
 _lock = threading.Lock()
 _pipelines: dict[str, Any] = {}
+# Text tokens Wan was trained with (the pipeline's __call__ default; encode_prompt's is 226).
+TEXT_TOKENS = 512
+# Negative-prompt embeddings per (pipeline key, text): the same for every job, so encoded once.
+_negative_embeds: dict[tuple[str, str], Any] = {}
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,11 @@ def resolve_model_dir(settings: WanSettings) -> str:
 def resolve(settings: WanSettings) -> Resolved:
     """Check extra, device and weights without loading anything big."""
     check_extra()
+    if settings.text_encoder_on_cpu and settings.offload == "model":
+        # Model offload would hook the encoder and move it to the GPU for every prompt.
+        raise EngineUnavailable(
+            "REFVID_WAN_TEXT_ENCODER_ON_CPU=1 works with REFVID_WAN_OFFLOAD=none or group, not model"
+        )
     device = resolve_device(settings.device)
     if settings.offload != "none" and device in ("cpu", "mps"):
         raise EngineUnavailable(
@@ -140,8 +149,8 @@ def get_pipeline(settings: WanSettings, resolved: Resolved) -> Any:
         if pipe is None:
             # One warm pipeline per process: a worker serves one configuration, so an old
             # one is dropped before loading another instead of holding two in VRAM.
-            for old in list(_pipelines):
-                del _pipelines[old]
+            _pipelines.clear()
+            _negative_embeds.clear()
             release_memory()
             pipe = _load(settings, resolved)
             _pipelines[key] = pipe
@@ -152,7 +161,29 @@ def clear_cache() -> None:
     """Drop the warm pipeline (tests; an operator switching models)."""
     with _lock:
         _pipelines.clear()
+        _negative_embeds.clear()
     release_memory()
+
+
+def encode_prompts(
+    settings: WanSettings, pipe: Any, prompt: str, negative: str | None
+) -> tuple[Any, Any]:
+    """Prompt and negative-prompt embeddings; the negative one is cached per pipeline."""
+    positive, _ = pipe.encode_prompt(
+        prompt=prompt, do_classifier_free_guidance=False, max_sequence_length=TEXT_TOKENS
+    )
+    if negative is None:
+        return positive, None
+    key = (settings.cache_key(), negative)
+    with _lock:
+        cached = _negative_embeds.get(key)
+    if cached is None:
+        cached, _ = pipe.encode_prompt(
+            prompt=negative, do_classifier_free_guidance=False, max_sequence_length=TEXT_TOKENS
+        )
+        with _lock:
+            _negative_embeds[key] = cached
+    return positive, cached
 
 
 def release_memory() -> None:
@@ -203,9 +234,13 @@ def _load(settings: WanSettings, resolved: Resolved) -> Any:
             offload_type="block_level",
             num_blocks_per_group=1,
             use_stream=True,
+            exclude_modules=["text_encoder"] if settings.text_encoder_on_cpu else None,
         )
     else:
         pipe.to(resolved.device)
+    if settings.text_encoder_on_cpu:
+        # diffusers runs a CPU text encoder and moves the embeddings to the GPU (Wan's --t5_cpu).
+        pipe.text_encoder.to("cpu")
     return pipe
 
 

@@ -275,3 +275,42 @@ def test_render_is_a_stream(engine: WanEngine) -> None:
     request = _request()
     frames: Iterator[np.ndarray] = iter(engine.render(engine.plan(request, []), request, []))
     assert next(frames).shape == (54, 64)
+
+
+def test_prompts_are_encoded_once_and_the_negative_is_cached(
+    engine: WanEngine,
+    pipe: Any,
+    transformer_calls: list[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from refvid.engines.wan.loading import clear_cache
+
+    clear_cache()
+    pipe = get_pipeline(engine.settings, engine.resolved)
+    monkeypatch.setattr(
+        pipe.transformer, "forward", _recording(pipe.transformer.forward, transformer_calls)
+    )
+    encoded: list[str] = []
+    original = pipe.encode_prompt
+
+    def spy(prompt: str | None, *args: Any, **kwargs: Any) -> Any:
+        if prompt is not None:  # the pipeline's own call only passes our embeddings through
+            encoded.append(prompt)
+        return original(prompt, *args, **kwargs)
+
+    monkeypatch.setattr(pipe, "encode_prompt", spy)
+    _render(engine, _request(duration=10), [_reference(0, 1)])  # two segments
+    _render(engine, _request(prompt="a cat walks"), [_reference(0, 1)])
+    negative = engine.settings.negative_prompt
+    assert encoded.count(negative) == 1
+    assert len(encoded) == 3  # prompt 1, negative, prompt 2
+    # Wan's text length: 512 tokens, padded with zeros after the prompt.
+    assert transformer_calls[0]["encoder_hidden_states"].shape[1] == 512
+
+
+def _recording(forward: Callable[..., Any], calls: list[dict[str, Any]]) -> Callable[..., Any]:
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs)
+        return forward(*args, **kwargs)
+
+    return spy

@@ -113,3 +113,18 @@ def test_saved_layout_is_the_diffusers_one(tiny_model_dir: Path) -> None:
     index = json.loads((tiny_model_dir / "model_index.json").read_text())
     assert index["_class_name"] == "WanVACEPipeline"
     assert {"vae", "transformer", "text_encoder", "tokenizer", "scheduler"} <= set(index)
+
+
+def test_text_encoder_on_cpu_cannot_combine_with_model_offload(tiny_model_dir: Path) -> None:
+    settings = WanSettings(
+        model=str(tiny_model_dir), device="cpu", text_encoder_on_cpu=True, offload="model"
+    )
+    with pytest.raises(EngineUnavailable, match="TEXT_ENCODER_ON_CPU"):
+        resolve(settings)
+
+
+def test_text_encoder_on_cpu_keeps_it_in_ram(tiny_settings: WanSettings) -> None:
+    settings = tiny_settings.model_copy(update={"text_encoder_on_cpu": True})
+    pipe = get_pipeline(settings, resolve(settings))
+    assert pipe.text_encoder.device.type == "cpu"
+    assert settings.cache_key() != tiny_settings.cache_key()
