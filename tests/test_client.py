@@ -1,0 +1,114 @@
+"""The Python client against a live server: sync and async, helpers, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from refvid.client import (
+    ApiError,
+    AsyncClient,
+    Client,
+    image_file_to_base64,
+    image_url_to_base64,
+    image_urls_to_base64,
+)
+from refvid.media.probe import probe
+
+from .api.conftest import serve as serve  # the live-server fixture
+from .api.live import LiveServer, image_b64
+
+PNG = base64.b64decode(image_b64(5))
+
+
+class _Png(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(PNG)))
+        self.end_headers()
+        self.wfile.write(PNG)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def png_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Png)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/a.png"
+    server.shutdown()
+
+
+def test_base64_helpers(tmp_path: Path, png_url: str) -> None:
+    path = tmp_path / "a.png"
+    path.write_bytes(PNG)
+    assert base64.b64decode(image_file_to_base64(path)) == PNG
+    assert base64.b64decode(image_url_to_base64(png_url)) == PNG
+    assert [base64.b64decode(x) for x in image_urls_to_base64([png_url, png_url])] == [PNG, PNG]
+
+
+def test_sync_client_generate_submit_wait_download_cancel(
+    serve: Callable[..., LiveServer], tmp_path: Path
+) -> None:
+    server = serve()
+    key, _, _ = server.key("10")
+    refs = [image_b64(1)]
+    with Client(key, base_url=server.url) as client:
+        mp4 = client.generate("a scene, then a close-up", refs, aspect_ratio="1:1", seed=3)
+        (tmp_path / "a.mp4").write_bytes(mp4)
+        assert probe(tmp_path / "a.mp4").frame_count == 120
+        assert client.last_headers["x-seed-value"] == "3"
+
+        sub = client.submit("a scene", refs, aspect_ratio="1:1", seed=4, payload={"n": 1}, idempotency_key="k1")
+        assert client.submit("a scene", refs, aspect_ratio="1:1", seed=4, payload={"n": 1},
+                             idempotency_key="k1")["request_id"] == sub["request_id"]
+        seen: list[dict[str, Any]] = []
+        final = client.wait(sub["request_id"], progress=seen.append)
+        assert final["status"] == "COMPLETED" and seen[-1] == final
+        result = client.result(sub["request_id"])
+        assert result["payload"] == {"n": 1} and result["seed"] == 4
+        client.download(sub["request_id"], tmp_path / "b.mp4")
+        assert probe(tmp_path / "b.mp4").frame_count == 120
+        assert client.download(sub["request_id"], what="cover")[:2] == b"\xff\xd8"
+        assert client.list(limit=5)["data"][0]["request_id"] == sub["request_id"]
+        with pytest.raises(ApiError) as err:
+            client.cancel(sub["request_id"])
+        assert err.value.status == 409 and err.value.code == "already_final"
+
+    with pytest.raises(ValidationError, match="duration"):
+        Client("x", base_url=server.url).generate("p", refs, duration=7)
+    with pytest.raises(ApiError) as err:
+        Client("rv_wrong", base_url=server.url).status("req_x")
+    assert err.value.status == 401 and err.value.request_id
+
+
+def test_async_client(serve: Callable[..., LiveServer]) -> None:
+    server = serve(workers=0)
+    key, _, _ = server.key("10")
+
+    async def scenario() -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+        async with AsyncClient(key, base_url=server.url) as client:
+            sub = await client.submit("a scene", [image_b64(1)], aspect_ratio="1:1")
+            seen: list[str] = []
+
+            async def cancel_soon() -> None:
+                await asyncio.sleep(0.3)
+                await client.cancel(sub["request_id"])
+
+            task = asyncio.create_task(cancel_soon())
+            final = await client.wait(sub["request_id"], progress=lambda d: seen.append(d["status"]))
+            await task
+            return final, await client.result(sub["request_id"]), seen
+
+    final, result, seen = asyncio.run(scenario())
+    assert final["status"] == "CANCELLED" and seen[0] == "QUEUED" and seen[-1] == "CANCELLED"
+    assert result["refunded"] is True and result["remaining_credits"] == "10"
