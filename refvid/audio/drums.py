@@ -38,14 +38,27 @@ def _fade_edges(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def make_kit(rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """All percussion sounds, mono, peak around 1."""
+def _tuned(scale: tuple[int, ...], near_midi: float) -> float:
+    """Frequency of the key's scale tone nearest ``near_midi``: drums tuned to the song."""
+    candidates = [m for m in range(int(near_midi) - 7, int(near_midi) + 8) if m % 12 in scale]
+    best = min(candidates, key=lambda m: (abs(m - near_midi), m))
+    return float(440.0 * 2.0 ** ((best - 69) / 12.0))
+
+
+def make_kit(rng: np.random.Generator, scale: tuple[int, ...]) -> dict[str, np.ndarray]:
+    """All percussion sounds, mono, peak around 1; pitched drums land on notes of ``scale``."""
     kit: dict[str, np.ndarray] = {}
+    kick, taiko, tom, snare = (
+        _tuned(scale, 31),
+        _tuned(scale, 36),
+        _tuned(scale, 46),
+        _tuned(scale, 54),
+    )
     t = _t(0.45)
     click = _band(rng.standard_normal(len(t)), 1500, 9000) * np.exp(-t / 0.004)
-    kit["kick"] = _sweep(t, 140, 46, 0.045) * np.exp(-t / 0.22) + 0.25 * click
+    kit["kick"] = _sweep(t, kick * 3, kick, 0.045) * np.exp(-t / 0.22) + 0.25 * click
     t = _t(0.3)
-    body = 0.6 * np.sin(2 * np.pi * 185 * t) + 0.3 * np.sin(2 * np.pi * 330 * t)
+    body = 0.6 * np.sin(2 * np.pi * snare * t) + 0.3 * np.sin(2 * np.pi * snare * 1.5 * t)
     kit["snare"] = (
         body * np.exp(-t / 0.06)
         + _band(rng.standard_normal(len(t)), 1200, 9000) * np.exp(-t / 0.1) * 1.6
@@ -67,9 +80,9 @@ def make_kit(rng: np.random.Generator) -> dict[str, np.ndarray]:
     ) * np.exp(-t / 0.012)
     t = _t(0.9)
     thump = _band(rng.standard_normal(len(t)), None, 400) * np.exp(-t / 0.05)
-    kit["taiko"] = _sweep(t, 120, 62, 0.06) * np.exp(-t / 0.35) + 1.5 * thump
+    kit["taiko"] = _sweep(t, taiko * 1.9, taiko, 0.06) * np.exp(-t / 0.35) + 1.5 * thump
     t = _t(0.5)
-    kit["tom"] = _sweep(t, 190, 120, 0.08) * np.exp(-t / 0.18)
+    kit["tom"] = _sweep(t, tom * 1.6, tom, 0.08) * np.exp(-t / 0.18)
     t = _t(2.0)
     kit["crash"] = (
         (

@@ -11,6 +11,7 @@ from refvid.audio.master import master
 from refvid.audio.plan import SAMPLE_RATE, MusicPlan
 from refvid.audio.score import Hit, Note, compose
 from refvid.audio.synth import VOICES, render_note
+from refvid.audio.theory import scale_pitch_classes
 
 SR = SAMPLE_RATE
 
@@ -68,7 +69,7 @@ def _render_stem(instrument: str, notes: list[Note], n: int, pan: float) -> np.n
 def _render_drums(
     plan: MusicPlan, hits: list[Hit], risers: list[float], n: int, rng: np.random.Generator
 ) -> np.ndarray:
-    kit = make_kit(rng)
+    kit = make_kit(rng, scale_pitch_classes(*plan.tonic_mode))
     buf = np.zeros((n, 2))
     for hit in hits:
         start = round(hit.start * SR)
@@ -161,9 +162,9 @@ def _duck(stems: dict[str, np.ndarray], kicks: list[float], n: int) -> None:
     """Sidechain pump: harmony and bass dip under each kick, the pulse of pop productions."""
     env = np.ones(n)
     length = int(0.22 * SR)
-    shape = 1.0 - 0.45 * np.exp(-np.arange(length) / (0.06 * SR)) * np.minimum(
-        1.0, np.arange(length) / 48.0 + 0.0
-    )
+    k = np.arange(length)
+    # 5 ms into the dip (faster thumps audibly), then a 60 ms recovery
+    shape = 1.0 - 0.4 * np.exp(-k / (0.06 * SR)) * np.minimum(1.0, k / (0.005 * SR))
     for t in kicks:
         s = round(t * SR)
         e = min(n, s + length)

@@ -7,6 +7,7 @@ index, so a plan always expands to the same score.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,7 +60,16 @@ RHYTHMS: dict[str, tuple[tuple[float, ...], ...]] = {
     ),
 }
 
-LEAD_OCTAVE = {"upbeat": 5, "calm": 5, "dramatic": 4, "mysterious": 5, "playful": 5}
+# Lowest MIDI note the melody's tonic may sit on: bells and marimba sing above the pad,
+# flute in its sweet middle register, brass lower and fuller.
+LEAD_TONIC_FLOOR = {"upbeat": 65, "calm": 62, "dramatic": 55, "mysterious": 62, "playful": 65}
+BASS_FLOOR = 36  # C2: bass roots live in C2..B2
+
+
+def lowest_at_or_above(pitch_class: int, floor: int) -> int:
+    """The lowest MIDI note of ``pitch_class`` that is >= ``floor``."""
+    return floor + (pitch_class - floor) % 12
+
 
 # Percussion bars: sound -> beat positions within the bar, for (intensity 1, intensity 2).
 GROOVES: dict[str, dict[str, tuple[tuple[float, ...], tuple[float, ...]]]] = {
@@ -145,14 +155,21 @@ def compose(plan: MusicPlan) -> Score:
         for k, bar in enumerate(range(s.start_beat, end, step)):
             slots.append((float(bar), float(min(step, end - bar)), s.roots[k % len(s.roots)]))
 
+    if len(slots) >= 3:
+        # end on the tonic chord: the piece resolves as the picture fades (from the last chord
+        # that still has a beat to sound), but never over the chord that opens the last shot
+        final = max(b for b, _, _ in slots if b * plan.beat < plan.duration - plan.beat)
+        final = max(final, plan.sections[-1].start_beat + 0.5)
+        slots = [(b, n, 0 if b >= final else root) for b, n, root in slots]
     size = 4 if plan.mood in ("calm", "mysterious") else 3
     previous: list[int] | None = None
     for b, length, root in slots:
         voicing = voice_chord(chord_pitch_classes(tonic, mode, root, size), previous, 53, 76)
         previous = voicing
         _chord_layer(plan, score, clock, b, length, voicing)
-        bass_root = degree_to_midi(tonic, mode, root, 2)
-        fifth = degree_to_midi(tonic, mode, root + 4, 2) - bass_root  # diatonic: 6 under a ° chord
+        pcs = chord_pitch_classes(tonic, mode, root, 3)
+        bass_root = lowest_at_or_above(pcs[0], BASS_FLOOR)
+        fifth = (pcs[2] - pcs[0]) % 12  # diatonic: 6 under a diminished chord
         _bass_layer(plan, score, clock, b, length, bass_root, fifth)
         if plan.arp is not None:
             _arp_layer(plan, score, clock, b, length, voicing)
@@ -161,7 +178,21 @@ def compose(plan: MusicPlan) -> Score:
         _melody(plan, score, clock, i, s, end)
     if plan.drums is not None:
         _drums(plan, score, clock, slots)
+    if score.lead:
+        # the melody's last note comes home to the tonic and rings into the fade
+        last = score.lead[-1]
+        home = min(
+            (last.midi + k for k in range(-6, 7) if (last.midi + k) % 12 == tonic),
+            key=abs_from(last.midi),
+        )
+        score.lead[-1] = Note(
+            last.start, max(last.gate, plan.duration - last.start), home, last.velocity
+        )
     return score
+
+
+def abs_from(x: float) -> Callable[[float], float]:
+    return lambda m: abs(m - x)
 
 
 def _chord_layer(
@@ -214,7 +245,7 @@ def _arp_layer(
     _, section = _section_at(plan, b)
     if section.intensity < 2 and plan.arp == "pluck":
         return
-    tones = sorted(voicing) + [m + 12 for m in sorted(voicing)]
+    tones = [*sorted(voicing), min(voicing) + 12]
     order = list(range(len(tones))) + list(range(len(tones) - 2, 0, -1))  # up then down
     step = 0.5 if plan.arp == "pluck" else 1.0  # calm and night arpeggios move in quarters
     base = 12 if plan.arp in ("pluck", "glass") else 0
@@ -234,17 +265,26 @@ def _arp_layer(
 def _melody(
     plan: MusicPlan, score: Score, clock: _Clock, index: int, section: Section, end: int
 ) -> None:
-    """A two-bar motif, then its answer: same rhythm, pitches re-fitted to the harmony."""
+    """A two-bar rhythmic motif and its answer, its pitches following an arch over the shot.
+
+    Strong beats and long notes land on chord tones near the arch; the notes between step
+    through the scale toward the next target, and no pitch is struck three times running.
+    """
     tonic, mode = plan.tonic_mode
     rng = np.random.default_rng([plan.seed, 0x6D656C, index])
     cells = RHYTHMS[plan.mood]
     motif = [cells[int(rng.integers(len(cells)))] for _ in range(2)]
-    octave = LEAD_OCTAVE[plan.mood]
-    lo, hi = -2, 9  # melody range in scale degrees around the octave's tonic
-    degree = int(rng.choice((0, 2, 4)))
-    bars = math.ceil((end - section.start_beat) / BEATS_PER_BAR)
+    octave = lowest_at_or_above(tonic, LEAD_TONIC_FLOOR[plan.mood]) // 12 - 1
+    lo, hi = -2, 8  # melody range in scale degrees around that tonic
+    start_degree = int(rng.choice((0, 2, 4)))
+    peak = start_degree + int(rng.integers(2, 6))
+    peak_at = float(rng.uniform(0.4, 0.75))  # where in the shot the line is highest
+    span = max(end - section.start_beat, 1)
+    bars = math.ceil(span / BEATS_PER_BAR)
     start_bar = 1 if section.intensity == 1 and bars >= 3 else 0
     staccato = 0.55 if plan.mood == "playful" else 0.92
+    degree = start_degree
+    history: list[int] = []
     for bar in range(start_bar, bars):
         b0 = section.start_beat + bar * BEATS_PER_BAR
         pos = 0.0
@@ -253,17 +293,27 @@ def _melody(
             pos += abs(dur)
             if dur < 0 or b >= end:
                 continue
+            f = (b - section.start_beat) / span
+            rise = f / peak_at if f < peak_at else (1 - f) / (1 - peak_at)
+            target = start_degree + (peak - start_degree) * rise
             root = _root_at(plan, b)
-            chord = [d for d in range(lo, hi + 1) if (d - root) % 7 in (0, 2, 4)]
-            if b % 2 == 0 or dur >= 2:  # strong beats and long notes land on chord tones
-                near = sorted(chord, key=lambda d: (abs(d - degree), d))
-                degree = near[0] if rng.random() < 0.6 or len(near) < 2 else near[1]
+            strong = (b - section.start_beat) % 2 == 0
+            if strong or dur >= 2:  # strong beats and long notes land on chord tones
+                chord = [d for d in range(lo, hi + 1) if (d - root) % 7 in (0, 2, 4)]
+                near = sorted(chord, key=lambda d: (abs(d - target), d))
+                degree = near[0] if rng.random() < 0.7 else near[1]
             else:
-                step = int(rng.choice((-2, -1, -1, 1, 1, 2)))
-                degree = int(np.clip(degree + step, lo, hi))
+                toward = (
+                    1 if target > degree else -1 if target < degree else int(rng.choice((-1, 1)))
+                )
+                degree += toward * int(rng.choice((1, 1, 2)))
+            if len(history) >= 2 and history[-1] == history[-2] == degree:
+                degree += 1 if degree < target else -1
+            degree = int(np.clip(degree, lo, hi))
+            history.append(degree)
             last = bar == bars - 1 and pos >= BEATS_PER_BAR - 1e-9
             length = min(abs(dur), end - b) if not last else min(abs(dur) + 1, end - b + 1)
-            velocity = (0.85 if b % 2 == 0 else 0.7) * (1.0 + 0.1 * (rng.random() - 0.5))
+            velocity = (0.85 if strong else 0.7) * (1.0 + 0.1 * (rng.random() - 0.5))
             midi = degree_to_midi(tonic, mode, degree, octave)
             score.lead.append(Note(clock.at(b), length * plan.beat * staccato, midi, velocity))
 

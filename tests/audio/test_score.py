@@ -4,7 +4,7 @@ import pytest
 
 from refvid.audio import plan_music
 from refvid.audio.score import compose
-from refvid.audio.theory import degree_to_midi, scale_pitch_classes
+from refvid.audio.theory import chord_pitch_classes, degree_to_midi, scale_pitch_classes
 
 PROMPTS = {
     "upbeat": "a happy sunny day",
@@ -64,3 +64,24 @@ def test_swing_delays_the_off_beats_only() -> None:
     offs = [b % 1 for b in beats if b % 1]
     assert offs and all(abs(o - 0.5) > 0.05 for o in offs if 0.4 < o < 0.7)
     assert 0.0 in [b % 1 for b in beats]
+
+
+@pytest.mark.parametrize("mood", sorted(PROMPTS))
+def test_registers_and_a_resolved_ending(mood: str) -> None:
+    for seed in (2, 9, 100):
+        plan = plan_music(PROMPTS[mood], seed, 10.0, [2.5, 5.0, 7.5])
+        score = compose(plan)
+        tonic = plan.tonic_mode[0]
+        # bass roots in C2..B2 (octave pops and fifths above), lead clear of the bass
+        assert all(36 <= n.midi <= 60 for n in score.bass)
+        assert all(52 <= n.midi <= 92 for n in score.lead)
+        assert all(n.midi <= 96 for n in score.arp + score.chords)
+        # the melody ends on the tonic and rings to the end; the last chord is the tonic chord
+        assert round(score.lead[-1].midi) % 12 == tonic
+        assert score.lead[-1].start + score.lead[-1].gate >= plan.duration - 1e-6
+        last_bass = max((n for n in score.bass if n.start < plan.duration), key=lambda n: n.start)
+        opening = chord_pitch_classes(*plan.tonic_mode, plan.sections[-1].roots[0])
+        ends_home = round(last_bass.midi) % 12 in (tonic, (tonic + 7) % 12)
+        # (unless the last shot is too short for more than its own opening chord)
+        assert ends_home or abs(last_bass.start - plan.sections[-1].start) < 2 * plan.beat
+        assert ends_home or round(last_bass.midi) % 12 in opening
