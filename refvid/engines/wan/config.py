@@ -52,7 +52,7 @@ class WanSettings(BaseSettings):
     )
     offload: Literal["none", "model", "group"] = Field(
         default="none",
-        description="none: all on the GPU; model: one component at a time; group: block by block.",
+        description="none: all on the GPU; model: one component at a time; group: layer by layer.",
     )
     text_encoder_on_cpu: bool = Field(
         default=False,

@@ -18,7 +18,13 @@ import numpy as np
 from refvid.engines.base import CancelledFn, Plan, ProgressFn, VideoSpec
 from refvid.engines.wan.config import WanSettings
 from refvid.engines.wan.interpolate import retime
-from refvid.engines.wan.loading import Resolved, encode_prompts, get_pipeline, release_memory
+from refvid.engines.wan.loading import (
+    Resolved,
+    encode_prompts,
+    get_pipeline,
+    release_memory,
+    render_lock,
+)
 from refvid.engines.wan.prompting import build_prompt
 from refvid.engines.wan.sizes import SegmentPlan, native_size, output_positions, plan_segments
 from refvid.errors import Cancelled, EngineUnavailable
@@ -96,7 +102,8 @@ class WanEngine:
         cancelled: CancelledFn | None = None,
     ) -> Iterator[np.ndarray]:
         """Yield ``plan.spec.frame_count`` I420 frames; progress advances once per denoising step."""
-        native = self._native_frames(plan, references, progress, cancelled)
+        with render_lock:
+            native = self._native_frames(plan, references, progress, cancelled)
         positions = output_positions(
             plan.spec.frame_count, plan.details["native_fps"], plan.spec.fps
         )

@@ -24,6 +24,8 @@ REQUIRED_MODULES = ("torch", "diffusers", "transformers", "accelerate", "ftfy")
 INSTALL_HINT = "pip install torch==2.13.0 && pip install 'refvid[wan]'"
 
 _lock = threading.Lock()
+# A pipeline keeps per-call state (_interrupt, guidance): one render at a time uses it.
+render_lock = threading.Lock()
 _pipelines: dict[str, Any] = {}
 # Text tokens Wan was trained with (the pipeline's __call__ default; encode_prompt's is 226).
 TEXT_TOKENS = 512
@@ -227,20 +229,20 @@ def _load(settings: WanSettings, resolved: Resolved) -> Any:
     if settings.offload == "model":
         pipe.enable_model_cpu_offload(device=resolved.device)
     elif settings.offload == "group":
-        # Block-level groups on a side stream: near model-offload speed at a fraction of the VRAM.
+        # Leaf-level groups prefetched on a CUDA stream: the lowest VRAM at a moderate cost.
         pipe.enable_group_offload(
             onload_device=torch.device(resolved.device),
             offload_device=torch.device("cpu"),
-            offload_type="block_level",
-            num_blocks_per_group=1,
+            offload_type="leaf_level",
             use_stream=True,
             exclude_modules=["text_encoder"] if settings.text_encoder_on_cpu else None,
         )
     else:
-        pipe.to(resolved.device)
-    if settings.text_encoder_on_cpu:
-        # diffusers runs a CPU text encoder and moves the embeddings to the GPU (Wan's --t5_cpu).
-        pipe.text_encoder.to("cpu")
+        for name, component in pipe.components.items():
+            # A CPU text encoder never visits the GPU (an 8 GB card could not hold it even once).
+            keep_on_cpu = name == "text_encoder" and settings.text_encoder_on_cpu
+            if isinstance(component, torch.nn.Module) and not keep_on_cpu:
+                component.to(resolved.device)
     return pipe
 
 
