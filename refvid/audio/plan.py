@@ -201,13 +201,17 @@ def _fit_tempo(bounds: tuple[int, int], cuts: Sequence[float], rng: np.random.Ge
 
     def misfit(bpm: int) -> float:
         beat = 60.0 / bpm
-        # distance of each cut from the nearest half bar, in seconds, plus a pull toward the seeded pick
-        grid = beat * 2
-        return sum(abs(t / grid - round(t / grid)) * grid for t in cuts) + 0.01 * abs(
+
+        def off(t: float, grid: float) -> float:
+            return abs(t / grid - round(t / grid)) * grid
+
+        # seconds between each cut and its beat (where the phrase will change), a lesser
+        # wish for half-bar boundaries, and a pull toward the seeded pick
+        return sum(off(t, beat) + 0.25 * off(t, 2 * beat) for t in cuts) + 0.004 * abs(
             bpm - preferred
         )
 
-    candidates = [b for b in range(preferred - 4, preferred + 5) if lo <= b <= hi]
+    candidates = [b for b in range(preferred - 6, preferred + 7) if lo <= b <= hi]
     return min(candidates, key=misfit)
 
 
