@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from refvid.audio.mood import MOODS, detect_mood
-from refvid.audio.theory import NOTE_NAMES, key_name, parse_key, roman, scale_pitch_classes
+from refvid.audio.theory import key_name, parse_key, roman, scale_names
 
 SAMPLE_RATE = 48000
 BEATS_PER_BAR = 4
@@ -169,7 +169,6 @@ def plan_music(prompt: str, seed: int, duration: float, cut_times: Sequence[floa
                 intensity=1 if i == 0 and len(starts) > 1 else 2,
             )
         )
-    pcs = scale_pitch_classes(tonic, mode)
     return MusicPlan(
         seed=seed,
         duration=float(duration),
@@ -177,7 +176,7 @@ def plan_music(prompt: str, seed: int, duration: float, cut_times: Sequence[floa
         mood_words=tuple(words),
         tempo_bpm=tempo,
         key=key_name(tonic, mode),
-        scale=tuple(NOTE_NAMES[pc] for pc in pcs),
+        scale=scale_names(tonic, mode),
         chords=mood.chords,
         bass=mood.bass,
         lead=mood.lead,

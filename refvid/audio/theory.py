@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import product
 
-NOTE_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 
 # Semitone steps above the tonic for each mode the moods use.
 MODES: dict[str, tuple[int, ...]] = {
@@ -19,19 +18,51 @@ MODES: dict[str, tuple[int, ...]] = {
 _ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII")
 
 
+_LETTERS = "CDEFGAB"
+_LETTER_PC = (0, 2, 4, 5, 7, 9, 11)
+_ACCIDENTALS = {-2: "bb", -1: "b", 0: "", 1: "#", 2: "##"}
+
+
+def _spell(pc: int, letter: int) -> tuple[str, int]:
+    """``pc`` written on ``letter`` (0 = C): its name and how many accidentals it needs."""
+    shift = (pc - _LETTER_PC[letter] + 6) % 12 - 6
+    if abs(shift) > 2:
+        return "?", 99
+    return _LETTERS[letter] + _ACCIDENTALS[shift], abs(shift)
+
+
+def scale_names(tonic: int, mode: str) -> tuple[str, ...]:
+    """The scale spelled as a musician would: one letter per degree, fewest accidentals
+    (D major is D E F# G A B C#, never Gb; ties go to sharps)."""
+    pcs = scale_pitch_classes(tonic, mode)
+    best: tuple[int, int, tuple[str, ...]] | None = None
+    for start in range(7):
+        spelled = [_spell(pc, (start + i) % 7) for i, pc in enumerate(pcs)]
+        cost = sum(n for _, n in spelled) + sum(50 for _, n in spelled if n > 1)
+        flats = sum("b" in name for name, _ in spelled)
+        candidate = (cost, flats, tuple(name for name, _ in spelled))
+        if best is None or candidate[:2] < best[:2]:
+            best = candidate
+    assert best is not None
+    return best[2]
+
+
 def key_name(tonic: int, mode: str) -> str:
-    """``"A minor"`` for tonic 9 in minor."""
-    return f"{NOTE_NAMES[tonic % 12]} {mode}"
+    """``"A minor"`` for tonic 9 in minor; ``"F# major"``, ``"Eb dorian"``."""
+    return f"{scale_names(tonic, mode)[0]} {mode}"
 
 
 def parse_key(name: str) -> tuple[int, str]:
     """Inverse of :func:`key_name`; raises ``ValueError`` naming what is wrong."""
     parts = name.split()
-    if len(parts) != 2 or parts[0] not in NOTE_NAMES or parts[1] not in MODES:
-        raise ValueError(
-            f"key must look like 'A minor' (one of {NOTE_NAMES} and {sorted(MODES)}), got {name!r}"
-        )
-    return NOTE_NAMES.index(parts[0]), parts[1]
+    if len(parts) == 2 and parts[1] in MODES and parts[0][:1] in _LETTERS:
+        note, accidental = parts[0][0], parts[0][1:]
+        shifts = {v: k for k, v in _ACCIDENTALS.items()}
+        if accidental in shifts:
+            return (_LETTER_PC[_LETTERS.index(note)] + shifts[accidental]) % 12, parts[1]
+    raise ValueError(
+        f"key must look like 'A minor' or 'F# dorian' (modes: {', '.join(sorted(MODES))}), got {name!r}"
+    )
 
 
 def scale_pitch_classes(tonic: int, mode: str) -> tuple[int, ...]:

@@ -9,6 +9,7 @@ from refvid.audio.theory import (
     midi_to_hz,
     parse_key,
     roman,
+    scale_names,
     scale_pitch_classes,
     voice_chord,
 )
@@ -20,7 +21,7 @@ def test_scales_and_keys() -> None:
     assert scale_pitch_classes(2, "dorian") == (2, 4, 5, 7, 9, 11, 0)
     assert key_name(9, "minor") == "A minor"
     assert parse_key("Eb lydian") == (3, "lydian")
-    for bad in ("H minor", "A", "A blues", "A minor x"):
+    for bad in ("H minor", "A", "A blues", "A minor x", "Ax minor", "a minor"):
         with pytest.raises(ValueError, match="key must look like"):
             parse_key(bad)
 
@@ -46,3 +47,18 @@ def test_voicings_stay_in_range_and_move_little() -> None:
         # smooth voice leading: no voice jumps more than a fourth between neighbouring chords
         assert max(abs(a - b) for a, b in zip(sorted(notes), sorted(previous), strict=True)) <= 5
         previous = notes
+
+
+def test_scales_are_spelled_like_a_musician_would() -> None:
+    assert scale_names(2, "major") == ("D", "E", "F#", "G", "A", "B", "C#")
+    assert scale_names(5, "major") == ("F", "G", "A", "Bb", "C", "D", "E")
+    assert scale_names(1, "minor") == ("C#", "D#", "E", "F#", "G#", "A", "B")
+    assert key_name(1, "major") == "Db major" and key_name(8, "minor") == "G# minor"
+    for tonic in range(12):
+        for mode in ("major", "minor", "dorian", "lydian", "mixolydian"):
+            names = scale_names(tonic, mode)
+            assert [n[0] for n in names] == [
+                ("CDEFGAB" * 2)["CDEFGAB".index(names[0][0]) + i] for i in range(7)
+            ]
+            assert parse_key(key_name(tonic, mode)) == (tonic, mode)
+            assert not any("##" in n or "bb" in n for n in names)
