@@ -314,3 +314,19 @@ def _recording(forward: Callable[..., Any], calls: list[dict[str, Any]]) -> Call
         return forward(*args, **kwargs)
 
     return spy
+
+
+def test_generate_writes_a_playable_mp4(engine: WanEngine, tmp_path: Path) -> None:
+    import av
+
+    from refvid.generate import generate
+
+    output = tmp_path / "wan.mp4"
+    result = generate(_request(seed=5), output, engine=engine, references=[_reference(0, 1)])
+    assert result.seed == 5
+    with av.open(str(output)) as container:
+        stream = container.streams.video[0]
+        frames = [frame for frame in container.decode(stream)]
+    assert len(frames) == 120
+    assert (frames[0].width, frames[0].height) == SMALL_OUTPUT["16:9"]
+    assert stream.average_rate == 24
