@@ -24,6 +24,7 @@ from refvid.request import GenerationRequest
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 0.25
+WORKER_NICENESS = 5
 Fetcher = Callable[[str, int], bytes]
 
 
@@ -128,12 +129,17 @@ def worker_main(settings: Settings, id_prefix: str, stop: Event) -> None:
     """Entry point of a worker process: poll the store for jobs until ``stop`` is set."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
     worker_id = f"{id_prefix}.{os.getpid()}"
+    parent = os.getppid()
+    # Rendering is batch work: a lower priority keeps the API's answers fast while it runs.
+    os.nice(WORKER_NICENESS)
     db = open_db(settings)
     fetcher = make_fetcher(settings)
     import refvid.generate  # noqa: F401  (pay the import cost before the first job)
 
     idle = settings.poll_interval
     while not stop.is_set():
+        if os.getppid() != parent:  # the server died without stopping us: don't linger
+            return
         job = lifecycle.claim(db, worker_id)
         if job is None:
             stop.wait(idle)
