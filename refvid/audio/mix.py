@@ -133,7 +133,7 @@ def mix(plan: MusicPlan) -> np.ndarray:
     if "chords" in stems:
         stems["chords"] = _filter(stems["chords"], "highpass", 150.0)
         if plan.chords in ("pad", "strings"):
-            stems["chords"] = _filter(stems["chords"], "lowpass", 1500.0 + 3000.0 * plan.energy)
+            stems["chords"] = _filter(stems["chords"], "lowpass", 2200.0 + 3000.0 * plan.energy)
     if "lead" in stems:
         stems["lead"] = _filter(stems["lead"], "highpass", 220.0)
     if "bass" in stems:

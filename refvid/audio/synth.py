@@ -27,6 +27,8 @@ SPECTRA: dict[str, Spectrum] = {
     "warm": lambda k: 1.0 / k**1.6,  # a softened saw: strings and pads without fizz
     "square": lambda k: np.where(k % 2 == 1, 1.0 / k, 0.0),
     "triangle": lambda k: np.where(k % 2 == 1, (-1.0) ** ((k - 1) // 2) / k**2, 0.0),
+    # strong fundamental, a clear octave, then a steep roll-off: breathy, not buzzy
+    "flute": lambda k: np.where(k == 2, 0.45, 1.0 / k**2.4),
     "reed": lambda k: np.where(k % 2 == 1, 1.0 / k, 0.45 / k),
 }
 
@@ -98,7 +100,7 @@ VOICES: dict[str, Voice] = {
     "pluck": Voice(
         "table", "saw", 0.003, 0.35, 0.0, 0.12, bright=0.6, dull=0.08, sweep=0.12, detune=6
     ),
-    "pad": Voice("table", "warm", 0.45, 1.2, 0.8, 0.9, bright=0.22, dull=0.22, detune=9),
+    "pad": Voice("table", "warm", 0.45, 1.2, 0.8, 0.9, bright=0.4, dull=0.4, detune=9),
     "strings": Voice(
         "table",
         "warm",
@@ -115,7 +117,7 @@ VOICES: dict[str, Voice] = {
     "brass": Voice(
         "table", "saw", 0.05, 0.4, 0.8, 0.25, bright=0.08, dull=0.35, sweep=0.12, vibrato=0.1
     ),
-    "flute": Voice("table", "triangle", 0.07, 0.5, 0.85, 0.25, bright=1.0, dull=1.0, vibrato=0.12),
+    "flute": Voice("table", "flute", 0.07, 0.5, 0.85, 0.25, bright=1.0, dull=1.0, vibrato=0.12),
     "synth_bass": Voice(
         "table", "reed", 0.004, 0.25, 0.55, 0.08, bright=0.35, dull=0.06, sweep=0.09
     ),
