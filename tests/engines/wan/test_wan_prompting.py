@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from refvid.engines.wan.prompting import AMPLITUDE_PHRASES, build_prompt
+from refvid.engines.motion.vocabulary import DEFAULT_MOVES
+from refvid.engines.wan.prompting import AMPLITUDE_PHRASES, MOVE_SENTENCES, build_prompt
 from refvid.request import GenerationRequest
 
 
@@ -31,3 +32,12 @@ def test_a_camera_move_is_added_only_when_none_is_named() -> None:
     assert added == build_prompt(_request("A book on a table"))  # same seed, same words
     moves = {build_prompt(_request("A book on a table", seed=seed)) for seed in range(1, 40)}
     assert len(moves) > 1  # the seed picks among several
+
+
+def test_every_default_move_has_a_sentence() -> None:
+    assert set(DEFAULT_MOVES) <= set(MOVE_SENTENCES)
+
+
+def test_named_moves_in_any_wording_are_respected() -> None:
+    for prompt in ("The camera orbits the statue", "handheld shot of a market", "slow crane up"):
+        assert not any(s in build_prompt(_request(prompt)) for s in MOVE_SENTENCES.values())
