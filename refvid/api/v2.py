@@ -183,7 +183,13 @@ def list_requests(
     page = jobs[:limit]
     return {
         "data": [
-            {**status_document(job, None, []), **links(job, str(request.base_url))} for job in page
+            {**status_document(job, None, []), **_list_links(job, str(request.base_url))}
+            for job in page
         ],
         "next_before": page[-1].id if len(jobs) > limit else None,
     }
+
+
+def _list_links(job: Job, base_url: str) -> dict[str, str]:
+    urls = links(job, base_url)
+    return {name: urls[name] for name in ("status_url", "result_url")}

@@ -73,13 +73,16 @@ def _final_values(job: Job | None, ttl: float, now: datetime) -> dict[str, objec
     return values
 
 
-def heartbeat(db: Database, job_id: str, worker_id: str, progress: float) -> bool:
-    """Record progress; False when the job is no longer this worker's (cancelled, reassigned)."""
+def heartbeat(db: Database, job_id: str, worker_id: str, progress: float | None = None) -> bool:
+    """Prove the worker is alive (and record progress); False once the job is no longer its own."""
+    values: dict[str, object] = {"heartbeat_at": utcnow()}
+    if progress is not None:
+        values["progress"] = progress
     with db.write.begin() as session:
         result = session.execute(
             update(Job)
             .where(Job.id == job_id, Job.worker_id == worker_id, Job.status == Status.PROCESSING)
-            .values(progress=progress, heartbeat_at=utcnow())
+            .values(**values)
         )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from multiprocessing.synchronize import Event
@@ -24,6 +25,7 @@ from refvid.request import GenerationRequest
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 0.25
+ALIVE_SECONDS = 5.0
 WORKER_NICENESS = 5
 Fetcher = Callable[[str, int], bytes]
 
@@ -41,13 +43,35 @@ def make_fetcher(settings: Settings) -> Fetcher:
 
 
 class _Watch:
-    """Progress and cancellation callbacks for one render, throttled against the store."""
+    """Progress and cancellation callbacks for one render, throttled against the store.
+
+    A background thread also beats every ``ALIVE_SECONDS`` so that long silent phases
+    (downloads, a diffusion step) never look like a dead worker to the supervisor.
+    """
 
     def __init__(self, db: Database, job_id: str, worker_id: str) -> None:
         self.db, self.job_id, self.worker_id = db, job_id, worker_id
         self.lost = False
         self._last_beat = 0.0
         self._last_poll = 0.0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._alive, daemon=True)
+
+    def __enter__(self) -> _Watch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _alive(self) -> None:
+        while not self._done.wait(ALIVE_SECONDS):
+            try:
+                if not lifecycle.heartbeat(self.db, self.job_id, self.worker_id):
+                    self.lost = True
+            except Exception:  # a busy database only delays the next beat
+                log.warning("heartbeat of %s failed", self.job_id, exc_info=True)
 
     def progress(self, fraction: float) -> None:
         now = time.monotonic()
@@ -86,16 +110,17 @@ def run_job(
         return "FAILED"
 
     try:
-        references = load_references(request.image_urls, allow_paths=False, fetcher=fetcher)
-        result = generate(
-            request,
-            out_dir / "video.mp4",
-            cover=out_dir / "cover.jpg",
-            engine=settings.engine,
-            references=references,
-            progress=watch.progress,
-            cancelled=watch.cancelled,
-        )
+        with watch:
+            references = load_references(request.image_urls, allow_paths=False, fetcher=fetcher)
+            result = generate(
+                request,
+                out_dir / "video.mp4",
+                cover=out_dir / "cover.jpg",
+                engine=settings.engine,
+                references=references,
+                progress=watch.progress,
+                cancelled=watch.cancelled,
+            )
     except Cancelled:
         shutil.rmtree(out_dir, ignore_errors=True)
         return "CANCELLED"
