@@ -128,3 +128,25 @@ def test_text_encoder_on_cpu_keeps_it_in_ram(tiny_settings: WanSettings) -> None
     pipe = get_pipeline(settings, resolve(settings))
     assert pipe.text_encoder.device.type == "cpu"
     assert settings.cache_key() != tiny_settings.cache_key()
+
+
+def test_hub_id_found_in_the_local_cache_loads_offline(
+    tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    # The layout huggingface_hub writes: refs/main names the snapshot folder.
+    cache = tmp_path / "hub"
+    repo = cache / "models--example--wan-tiny"
+    revision = "0" * 40
+    shutil.copytree(tiny_model_dir, repo / "snapshots" / revision)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(revision)
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(cache))
+    settings = WanSettings(
+        model="example/wan-tiny", device="cpu", dtype="float32", resolution="48x32", vae_tiling=True
+    )
+    resolved = resolve(settings)
+    assert resolved.model_dir == str(repo / "snapshots" / revision)
+    pipe = get_pipeline(settings, resolved)
+    assert pipe.vae.use_tiling is True
