@@ -99,7 +99,7 @@ async def status_stream(request_id: str, request: Request, key: KeyDep) -> Strea
             elif quiet >= SSE_KEEPALIVE_SECONDS:
                 yield ": keep-alive\n\n"
                 quiet = 0.0
-            if doc["status"] in FINAL or await request.is_disconnected():
+            if doc["status"] in FINAL:  # a client that leaves is noticed by StreamingResponse
                 return
             await asyncio.sleep(poll)
             quiet += poll

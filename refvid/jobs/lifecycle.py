@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import undefer
 
 from refvid.billing.ledger import refund
 from refvid.db import Database, utcnow
@@ -62,7 +63,7 @@ def claim(db: Database, worker_id: str) -> Job | None:
                 )
             )
             if result.rowcount == 1:  # type: ignore[attr-defined]
-                return session.get(Job, job_id)
+                return session.get(Job, job_id, options=[undefer(Job.request_json)])
     return None
 
 
@@ -219,6 +220,6 @@ def due_for_expiry(db: Database, now: datetime | None = None) -> list[str]:
 
 
 def mark_expired(db: Database, job_id: str) -> None:
-    """Record that a job's files were deleted."""
+    """Record that a job's files were deleted, and drop its stored references too."""
     with db.write.begin() as session:
-        session.execute(update(Job).where(Job.id == job_id).values(expired=True))
+        session.execute(update(Job).where(Job.id == job_id).values(expired=True, request_json="{}"))

@@ -47,7 +47,8 @@ class Job(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"))
     status: Mapped[str] = mapped_column(String(16), default=Status.QUEUED)
-    request_json: Mapped[str] = mapped_column(Text)
+    # Deferred: it holds the references (up to the body limit) and only a worker needs it.
+    request_json: Mapped[str] = mapped_column(Text, deferred=True)
     body_hash: Mapped[str] = mapped_column(String(64))
     idempotency_key: Mapped[str | None] = mapped_column(String(255), default=None)
     webhook_url: Mapped[str | None] = mapped_column(Text, default=None)
