@@ -87,13 +87,14 @@ def master(mix: np.ndarray, fade_in: float, fade_out: float) -> np.ndarray:
     x = np.asarray(sosfilt(sos, mix, axis=0))
     x = apply_fades(x, fade_in, fade_out)
     if len(x) >= int(0.4 * SAMPLE_RATE):  # BS.1770 gates on 400 ms blocks: shorter has no loudness
-        for _ in range(3):
+        # gain to the target, limit, and again: limiting lowers the loudness a little each time
+        for attempt in range(4):
             measured = loudness(x)
-            if not np.isfinite(measured):
-                break
-            if abs(measured - TARGET_LUFS) < 0.15:
+            if not np.isfinite(measured) or (attempt and abs(measured - TARGET_LUFS) < 0.1):
                 break
             x = limit(x * db_to_gain(TARGET_LUFS - measured), CEILING_DBTP)
+    else:
+        x = limit(x, CEILING_DBTP)
     peak = true_peak_db(x)
     if peak > CEILING_DBTP:  # the limiter's smoothing can leave a hair over; trim it exactly
         x = x * db_to_gain(CEILING_DBTP - peak - 0.01)

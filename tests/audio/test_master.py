@@ -54,3 +54,23 @@ def test_true_peak_sees_between_samples() -> None:
     x = np.sin(2 * np.pi * n / 4 + np.pi / 4)
     assert np.max(np.abs(x)) == pytest.approx(0.7071, abs=1e-3)
     assert true_peak_db(x) == pytest.approx(0.0, abs=0.2)
+
+
+def test_already_at_target_but_too_peaky_is_still_limited_not_turned_down() -> None:
+    # loudness right on target, true peak over the ceiling: the limiter must act, and the
+    # loudness must stay on target (a plain trim to the ceiling would leave it ~1 dB short)
+    t = np.arange(5 * SAMPLE_RATE) / SAMPLE_RATE
+    clicks = np.exp(-((t % 0.5) / 0.003)) * np.sin(2 * np.pi * 900 * t)  # sparse, sharp peaks
+    x = np.stack([0.05 * np.sin(2 * np.pi * 330 * t) + clicks] * 2, axis=1)
+    x = x * 10 ** ((TARGET_LUFS - integrated_lufs(x)) / 20)
+    assert true_peak_dbtp(x) > CEILING_DBTP + 0.5
+    out = master(x, 0.0, 0.0)
+    assert integrated_lufs(out) == pytest.approx(TARGET_LUFS, abs=0.2)
+    assert true_peak_dbtp(out) <= -1.0
+
+
+def test_short_and_silent_input() -> None:
+    short = master(_loud_beat(0.2) * 3, 0.05, 0.05)
+    assert short.shape == (9600, 2) and true_peak_db(short) <= CEILING_DBTP + 0.01
+    silent = master(np.zeros((48000, 2)), 0.1, 0.1)
+    assert not np.any(silent)
