@@ -234,7 +234,7 @@ def _fit_reference(image: np.ndarray, width: int, height: int) -> np.ndarray:
 def _to_pil(image: np.ndarray) -> Any:
     from PIL import Image
 
-    return Image.fromarray(np.ascontiguousarray(image), mode="RGB")
+    return Image.fromarray(np.ascontiguousarray(image))
 
 
 def _to_uint8(frames: np.ndarray) -> list[np.ndarray]:
