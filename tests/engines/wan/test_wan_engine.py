@@ -330,3 +330,16 @@ def test_generate_writes_a_playable_mp4(engine: WanEngine, tmp_path: Path) -> No
     assert len(frames) == 120
     assert (frames[0].width, frames[0].height) == SMALL_OUTPUT["16:9"]
     assert stream.average_rate == 24
+
+
+def test_segments_join_with_a_crossfade_over_the_overlap() -> None:
+    from refvid.engines.wan.engine import _join
+
+    frames = [np.zeros((2, 2, 3), np.uint8) for _ in range(10)]
+    segment = [np.full((2, 2, 3), 120, np.uint8) for _ in range(9)]
+    _join(frames, segment, overlap=5)
+    assert len(frames) == 10 + 9 - 5
+    levels = [int(frame[0, 0, 0]) for frame in frames]
+    assert levels[:5] == [0] * 5
+    assert levels[5:10] == [20, 40, 60, 80, 100]  # old frames fade into the re-rendered ones
+    assert levels[10:] == [120] * 4
