@@ -94,14 +94,25 @@ def _headers(idempotency_key: str | None) -> dict[str, str]:
     return {"Idempotency-Key": idempotency_key} if idempotency_key else {}
 
 
-def _sse_data(lines: Iterator[str]) -> Iterator[Status]:
-    data: list[str] = []
-    for line in lines:
+class _SseParser:
+    """Feeds server-sent-event lines; returns each complete ``data`` document."""
+
+    def __init__(self) -> None:
+        self._data: list[str] = []
+
+    def feed(self, line: str) -> Status | None:
         if line.startswith("data:"):
-            data.append(line[5:].strip())
-        elif not line and data:
-            yield json.loads("\n".join(data))
-            data = []
+            self._data.append(line[5:].strip())
+        elif not line and self._data:
+            doc: Status = json.loads("\n".join(self._data))
+            self._data = []
+            return doc
+        return None
+
+
+def _http_options(api_key: str | None, base_url: str, timeout: float) -> dict[str, Any]:
+    key = api_key or os.environ.get("REFVID_API_KEY", "")
+    return {"base_url": base_url.rstrip("/"), "headers": {"x-api-key": key}, "timeout": timeout}
 
 
 class Client:
@@ -114,10 +125,7 @@ class Client:
         timeout: float = 900.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        key = api_key or os.environ.get("REFVID_API_KEY", "")
-        self._http = httpx.Client(
-            base_url=base_url.rstrip("/"), headers={"x-api-key": key}, timeout=timeout, transport=transport
-        )
+        self._http = httpx.Client(**_http_options(api_key, base_url, timeout), transport=transport)
         self.last_headers: dict[str, str] = {}
 
     def __enter__(self) -> Client:
@@ -169,7 +177,10 @@ class Client:
             if not response.is_success:
                 response.read()
                 _raise_for(response)
-            yield from _sse_data(response.iter_lines())
+            parser = _SseParser()
+            for line in response.iter_lines():
+                if (doc := parser.feed(line)) is not None:
+                    yield doc
 
     def wait(
         self, request_id: str, progress: ProgressCallback | None = None, timeout: float | None = None
@@ -223,10 +234,7 @@ class AsyncClient:
         timeout: float = 900.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        key = api_key or os.environ.get("REFVID_API_KEY", "")
-        self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"), headers={"x-api-key": key}, timeout=timeout, transport=transport
-        )
+        self._http = httpx.AsyncClient(**_http_options(api_key, base_url, timeout), transport=transport)
         self.last_headers: dict[str, str] = {}
 
     async def __aenter__(self) -> AsyncClient:
@@ -278,13 +286,10 @@ class AsyncClient:
             if not response.is_success:
                 await response.aread()
                 _raise_for(response)
-            data: list[str] = []
+            parser = _SseParser()
             async for line in response.aiter_lines():
-                if line.startswith("data:"):
-                    data.append(line[5:].strip())
-                elif not line and data:
-                    yield json.loads("\n".join(data))
-                    data = []
+                if (doc := parser.feed(line)) is not None:
+                    yield doc
 
     async def wait(
         self,

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -24,28 +22,15 @@ from refvid.client import (
 from refvid.media.probe import probe
 
 from .api.conftest import serve as serve  # the live-server fixture
-from .api.live import LiveServer, image_b64
+from .api.live import LiveServer, image_b64, png_server
 
 PNG = base64.b64decode(image_b64(5))
 
 
-class _Png(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(PNG)))
-        self.end_headers()
-        self.wfile.write(PNG)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def png_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Png)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/a.png"
-    server.shutdown()
+    with png_server(PNG) as url:
+        yield url
 
 
 def test_base64_helpers(tmp_path: Path, png_url: str) -> None:

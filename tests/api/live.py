@@ -7,7 +7,10 @@ import io
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import numpy as np
@@ -123,3 +126,29 @@ def wait_status(url: str, key: str, request_id: str, statuses: set[str], timeout
             return doc
         time.sleep(0.05)
     raise AssertionError(f"request {request_id} stayed {doc.get('status')}")
+
+
+class _PngHandler(BaseHTTPRequestHandler):
+    png = b""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.send_header("Content-Length", str(len(self.png)))
+        self.end_headers()
+        self.wfile.write(self.png)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def png_server(png: bytes) -> Iterator[str]:
+    """Serve ``png`` at a 127.0.0.1 URL for the duration of the block."""
+    handler = type("Handler", (_PngHandler,), {"png": png})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/ref.png"
+    finally:
+        server.shutdown()

@@ -3,40 +3,23 @@
 from __future__ import annotations
 
 import base64
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 import requests
 
 from refvid.billing import balance_of
 
-from .live import LiveServer, body, image_b64
+from .live import LiveServer, body, image_b64, png_server
 
 V1 = "/v1/vidu-q1-reference-to-video"
 PNG = base64.b64decode(image_b64(3))
 
 
-class _Images(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "image/png")
-        self.send_header("Content-Length", str(len(PNG)))
-        self.end_headers()
-        self.wfile.write(PNG)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def image_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Images)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/ref.png"
-    server.shutdown()
+    with png_server(PNG) as url:
+        yield url
 
 
 def test_url_reference_from_an_allowed_network_renders(serve: Callable[..., LiveServer], image_url: str) -> None:
