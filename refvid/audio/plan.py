@@ -163,7 +163,7 @@ def plan_music(prompt: str, seed: int, duration: float, cut_times: Sequence[floa
             Section(
                 start_beat=b,
                 start=round(b * beat, 6),
-                end=round(end, 6),
+                end=round(end, 6) if i + 1 < len(starts) else float(duration),
                 roots=roots,
                 progression=tuple(roman(mode, r) for r in roots),
                 intensity=1 if i == 0 and len(starts) > 1 else 2,

@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from refvid.audio import MusicPlan, plan_music
 from refvid.audio.mood import MOODS
@@ -98,3 +100,30 @@ def test_from_dict_names_the_bad_field(field: str, value: object, message: str) 
 def test_duration_must_be_positive() -> None:
     with pytest.raises(ValueError, match="duration must be positive"):
         plan_music("x", 1, 0.0, [])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    prompt=st.text(max_size=200),
+    seed=st.integers(1, 999_999),
+    duration=st.sampled_from([5.0, 10.0]) | st.floats(0.5, 12.0),
+    cuts=st.lists(st.floats(-1.0, 13.0, allow_nan=False), max_size=8),
+)
+def test_any_request_gives_a_valid_plan(
+    prompt: str, seed: int, duration: float, cuts: list[float]
+) -> None:
+    plan = plan_music(prompt, seed, duration, cuts)
+    assert plan.mood in MOODS
+    lo, hi = MOODS[plan.mood].tempo
+    assert lo <= plan.tempo_bpm <= hi
+    starts = [s.start_beat for s in plan.sections]
+    assert starts[0] == 0 and starts == sorted(set(starts))
+    assert all(s.start < s.end <= duration for s in plan.sections)
+    assert len(plan.sections) <= 1 + len([c for c in cuts if 0 < c < duration])
+    assert MusicPlan.from_dict(json.loads(json.dumps(plan.to_dict()))) == plan
+
+
+@pytest.mark.parametrize("seed", [1, 999_999])
+def test_seed_limits(seed: int) -> None:
+    plan = plan_music("a sunny day", seed, 5.0, [2.5])
+    assert plan.seed == seed and plan_music("a sunny day", seed, 5.0, [2.5]) == plan
