@@ -41,6 +41,18 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+def _webhook_when(status_url: str, key: str, state: str) -> dict[str, Any]:
+    """Poll the status until its webhook reaches ``state`` (attempts are recorded after the POST)."""
+    deadline = time.monotonic() + 20
+    webhook: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        webhook = requests.get(status_url, headers={"x-api-key": key}).json()["webhook"]
+        if webhook["state"] == state:
+            return webhook
+        time.sleep(0.05)
+    raise AssertionError(f"webhook stayed {webhook.get('state')}")
+
+
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     server = Receiver(fail_first=1)
@@ -73,10 +85,7 @@ def test_webhook_is_signed_retried_and_recorded(serve: Callable[..., LiveServer]
         assert doc["payload"] == {"user": "u1"}
     assert [h["x-refvid-attempt"] for h, _ in receiver.deliveries] == ["1", "2"]
 
-    time.sleep(0.3)  # the attempt is recorded right after the receiver answers
-    status = requests.get(sub["status_url"], headers={"x-api-key": key}).json()
-    webhook = status["webhook"]
-    assert webhook["state"] == "delivered"
+    webhook = _webhook_when(sub["status_url"], key, "delivered")
     assert [(a["attempt"], a["status_code"], a["ok"]) for a in webhook["attempts"]] == [
         (1, 500, False), (2, 200, True),
     ]
@@ -92,12 +101,5 @@ def test_webhook_gives_up_after_the_backoff_schedule(serve: Callable[..., LiveSe
         server.url + "/v2/vidu-q1-reference-to-video", json=body(webhook_url=hook), headers={"x-api-key": key}
     ).json()
     requests.post(sub["cancel_url"], headers={"x-api-key": key})
-    deadline = time.monotonic() + 20
-    webhook: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        webhook = requests.get(sub["status_url"], headers={"x-api-key": key}).json()["webhook"]
-        if webhook["state"] == "failed":
-            break
-        time.sleep(0.1)
-    assert webhook["state"] == "failed"
+    webhook = _webhook_when(sub["status_url"], key, "failed")
     assert len(webhook["attempts"]) == 3 == len(receiver.deliveries)  # first try + 2 retries

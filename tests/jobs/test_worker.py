@@ -36,3 +36,15 @@ def test_job_cancelled_before_rendering_leaves_nothing(db: Database, tmp_path: o
     assert not (settings.results_dir / job.id).exists()
     final = store.get_job(db, job.id)
     assert final is not None and final.status == Status.CANCELLED
+
+
+def test_unavailable_engine_fails_with_503_and_refund(db: Database, tmp_path: object) -> None:
+    settings = Settings(home=tmp_path, engine="no-such-engine")  # type: ignore[arg-type]
+    key = create_key(db, "k", 1000)
+    job = submit(db, key.id).job
+    claimed = lifecycle.claim(db, "w1")
+    assert claimed is not None
+    assert run_job(db, settings, claimed, "w1", make_fetcher(settings)) == "FAILED"
+    failed = store.get_job(db, job.id)
+    assert failed is not None and failed.error_status == 503 and failed.error_code == "engine_unavailable"
+    assert balance_of(db, key.id) == 1000
