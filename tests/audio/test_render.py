@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import hashlib
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -83,3 +88,17 @@ def test_same_plan_same_samples_and_seeds_differ() -> None:
 def test_length_is_exactly_the_video(duration: float) -> None:
     x = render_music(plan_music("a playful cat", 8, duration, [duration / 2]))
     assert x.shape == (round(duration * SAMPLE_RATE), 2)
+
+
+def test_identical_in_a_fresh_process_with_another_hash_seed() -> None:
+    code = (
+        "import hashlib, sys; from refvid.audio import plan_music, render_music; "
+        "x = render_music(plan_music('a mysterious night', 2024, 2.0, [1.0])); "
+        "sys.stdout.write(hashlib.sha256(x.tobytes()).hexdigest())"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    here = render_music(plan_music("a mysterious night", 2024, 2.0, [1.0]))
+    assert out.stdout == hashlib.sha256(here.tobytes()).hexdigest()
