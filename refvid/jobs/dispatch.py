@@ -97,7 +97,7 @@ class LocalDispatcher:
     def stop(self, timeout: float = 5.0) -> None:
         """Ask workers to finish their loop; terminate those still rendering.
 
-        A job interrupted here stays PROCESSING and is re-queued at the next start.
+        Their interrupted jobs go back to the queue without counting as an attempt.
         """
         self._stop.set()
         for slot in self._slots:
@@ -106,3 +106,6 @@ class LocalDispatcher:
             if slot.process.is_alive():
                 slot.process.terminate()
                 slot.process.join(timeout=timeout)
+        released = lifecycle.release(self.db, {slot.worker_id for slot in self._slots})
+        if released:
+            log.warning("shutdown: %d interrupted job(s) back in the queue", released)

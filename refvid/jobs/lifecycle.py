@@ -206,6 +206,19 @@ def recover(
     return touched
 
 
+def release(db: Database, worker_ids: set[str]) -> int:
+    """Put back in the queue the jobs of workers stopped on purpose (a shutdown is no crash)."""
+    if not worker_ids:
+        return 0
+    with db.write.begin() as session:
+        result = session.execute(
+            update(Job)
+            .where(Job.status == Status.PROCESSING, Job.worker_id.in_(worker_ids))
+            .values(status=Status.QUEUED, worker_id=None, progress=0.0, attempts=Job.attempts - 1)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 def due_for_expiry(db: Database, now: datetime | None = None) -> list[str]:
     """Final jobs whose results have outlived the TTL and are not yet marked expired."""
     with db.read() as session:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -155,6 +156,8 @@ def worker_main(settings: Settings, id_prefix: str, stop: Event) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
     worker_id = f"{id_prefix}.{os.getpid()}"
     parent = os.getppid()
+    # Ctrl-C in a terminal reaches the whole process group; the server stops its workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Rendering is batch work: a lower priority keeps the API's answers fast while it runs.
     os.nice(WORKER_NICENESS)
     db = open_db(settings)

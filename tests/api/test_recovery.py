@@ -52,20 +52,25 @@ def test_worker_killed_mid_render_is_recovered(serve: Callable[..., LiveServer])
 
 
 def test_restart_with_queued_and_interrupted_jobs_completes_them(serve: Callable[..., LiveServer]) -> None:
-    first = serve(workers=0)
+    first = serve(workers=1)
     key, _, key_id = first.key("5")
+    first.wait_workers()
     ids = [
         requests.post(first.url + V2, json=body(seed=s), headers={"x-api-key": key}).json()["request_id"]
-        for s in (11, 12)
+        for s in (11, 12, 13)
     ]
-    # One of them was being rendered by a worker when the server went down.
+    wait_status(first.url, key, ids[0], {"PROCESSING"})
+    # The second was taken by a worker of an earlier run that crashed; the third just waits.
     claimed = lifecycle.claim(first.state.db, "gone.0.1.4242")
-    assert claimed is not None and claimed.id == ids[0]
-    first.stop()
+    assert claimed is not None and claimed.id == ids[1]
+    first.stop()  # graceful: the render in progress goes back to the queue
 
     second = serve(workers=1)
+    attempts = []
     for job_id in ids:
         doc = wait_status(second.url, key, job_id, FINAL, timeout=90)
         assert doc["status"] == "COMPLETED"
+        attempts.append(doc["attempts"])
         assert _ledger(second, job_id) == ["charge"]
-    assert balance_of(second.state.db, key_id) == 3000
+    assert attempts == [1, 2, 1]  # a shutdown is not an attempt; a crash is
+    assert balance_of(second.state.db, key_id) == 2000

@@ -80,3 +80,12 @@ def test_expiry_is_due_after_the_ttl(db: Database) -> None:
     assert lifecycle.due_for_expiry(db, utcnow() + timedelta(hours=2)) == [job.id]
     lifecycle.mark_expired(db, job.id)
     assert lifecycle.due_for_expiry(db, utcnow() + timedelta(hours=2)) == []
+
+
+def test_release_requeues_without_counting_an_attempt(db: Database) -> None:
+    job = submit(db).job
+    lifecycle.claim(db, "w1")
+    assert lifecycle.release(db, {"w1", "w9"}) == 1
+    back = store.get_job(db, job.id)
+    assert back is not None and back.status == Status.QUEUED and back.attempts == 0
+    assert lifecycle.release(db, set()) == 0
