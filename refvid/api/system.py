@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
@@ -51,13 +50,31 @@ async def metrics(request: Request) -> Response:
     return Response(data, media_type=CONTENT_TYPE_LATEST)
 
 
+DOCS_PAGE = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>refvid API</title>
+<link rel="stylesheet" href="{STATIC}/swagger-ui.css">
+<link rel="icon" href="{STATIC}/favicon-32x32.png">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="{STATIC}/swagger-ui-bundle.js"></script>
+<script src="{STATIC}/swagger-ui-standalone-preset.js"></script>
+<script>
+window.ui = SwaggerUIBundle({{
+  url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true,
+  presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+  layout: "StandaloneLayout"
+}});
+</script>
+</body>
+</html>
+"""
+
+
 @router.get("/docs", include_in_schema=False)
 def docs() -> HTMLResponse:
-    """Swagger UI served from local assets (works offline)."""
-    return get_swagger_ui_html(
-        openapi_url="/openapi.json",
-        title="refvid API",
-        swagger_js_url=f"{STATIC}/swagger-ui-bundle.js",
-        swagger_css_url=f"{STATIC}/swagger-ui.css",
-        swagger_favicon_url=f"{STATIC}/favicon-32x32.png",
-    )
+    """Swagger UI served from the assets of the swagger-ui-bundle package (works offline)."""
+    return HTMLResponse(DOCS_PAGE)

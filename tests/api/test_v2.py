@@ -147,7 +147,9 @@ def test_health_ready_metrics_and_offline_docs(serve: Callable[..., LiveServer])
     assert "refvid_http_request_seconds_bucket" in metrics
     docs = requests.get(server.url + "/docs").text
     assert "/static/swagger/swagger-ui-bundle.js" in docs and "cdn" not in docs.lower()
-    assert requests.get(server.url + "/static/swagger/swagger-ui-bundle.js").status_code == 200
+    for asset in ("swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css"):
+        assert f"/static/swagger/{asset}" in docs
+        assert requests.get(f"{server.url}/static/swagger/{asset}").status_code == 200
     spec = requests.get(server.url + "/openapi.json").json()
     assert "/v1/vidu-q1-reference-to-video" in spec["paths"]
     schema = spec["paths"]["/v2/vidu-q1-reference-to-video"]["post"]["requestBody"]["content"]
