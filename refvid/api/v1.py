@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
@@ -70,7 +71,12 @@ async def generate_sync(request: Request) -> Response:
     return _final_response(current, balance, state.settings.results_dir)
 
 
-def _final_response(job: Job, balance: int, results_dir: object) -> Response:
+def _final_response(job: Job, balance: int, results_dir: Path) -> Response:
+    if job.status == Status.COMPLETED and job.expired:
+        raise ApiError(
+            410, "expired", f"the video of {job.id} was deleted after the retention period; "
+            "send the request again with a new Idempotency-Key",
+        )
     if job.status == Status.COMPLETED:
         headers = {
             "x-remaining-credits": format_credits(balance),
@@ -79,8 +85,7 @@ def _final_response(job: Job, balance: int, results_dir: object) -> Response:
             "x-seed-value": str(job.seed),
             "x-request-id": job.id,
         }
-        path = f"{results_dir}/{job.id}/video.mp4"
-        return FileResponse(path, media_type="video/mp4", headers=headers)
+        return FileResponse(results_dir / job.id / "video.mp4", media_type="video/mp4", headers=headers)
     if job.status == Status.CANCELLED:
         raise ApiError(
             409, "cancelled", f"the request was cancelled ({job.error_message}); it was not charged",
