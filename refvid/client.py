@@ -11,6 +11,7 @@ so a bad field fails before anything is sent.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -27,6 +28,7 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 FINAL_STATES = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
 V1_PATH = "/v1/vidu-q1-reference-to-video"
 V2_PATH = "/v2/vidu-q1-reference-to-video"
+RECONNECT_SECONDS = 1.0
 
 Status = dict[str, Any]
 ProgressCallback = Callable[[Status], None]
@@ -88,6 +90,20 @@ def _raise_for(response: httpx.Response) -> None:
         error.get("request_id") or response.headers.get("x-request-id"),
         body,
     )
+
+
+def _remaining(deadline: float | None) -> float | None:
+    return None if deadline is None else max(0.05, deadline - time.monotonic())
+
+
+def _stream_timeout(http: httpx.Client | httpx.AsyncClient, read: float | None) -> httpx.Timeout:
+    # The stream is silent while nothing changes: the read timeout is what bounds a wait.
+    return http.timeout if read is None else httpx.Timeout(http.timeout.connect, read=read)
+
+
+def _check_deadline(deadline: float | None, request_id: str, doc: Status, timeout: float | None) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise TimeoutError(f"request {request_id} still {doc.get('status', 'unfinished')} after {timeout} s")
 
 
 def _headers(idempotency_key: str | None) -> dict[str, str]:
@@ -171,9 +187,10 @@ class Client:
         result: Status = self._json("GET", f"/v2/requests/{request_id}/status")
         return result
 
-    def stream(self, request_id: str) -> Iterator[Status]:
+    def stream(self, request_id: str, read_timeout: float | None = None) -> Iterator[Status]:
         """Status documents as the server pushes them, until a final state."""
-        with self._http.stream("GET", f"/v2/requests/{request_id}/status/stream") as response:
+        url = f"/v2/requests/{request_id}/status/stream"
+        with self._http.stream("GET", url, timeout=_stream_timeout(self._http, read_timeout)) as response:
             if not response.is_success:
                 response.read()
                 _raise_for(response)
@@ -185,17 +202,24 @@ class Client:
     def wait(
         self, request_id: str, progress: ProgressCallback | None = None, timeout: float | None = None
     ) -> Status:
-        """Follow the request until a final state, calling ``progress`` with each status."""
+        """Follow the request until a final state, calling ``progress`` with each status.
+
+        The event stream is reopened if it drops before a final state (a proxy timeout, say).
+        """
         deadline = None if timeout is None else time.monotonic() + timeout
         last: Status = {}
-        for last in self.stream(request_id):
-            if progress is not None:
-                progress(last)
-            if last.get("status") in FINAL_STATES:
-                return last
-            if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(f"request {request_id} still {last.get('status')} after {timeout} s")
-        return self.status(request_id)
+        while True:
+            try:
+                for last in self.stream(request_id, _remaining(deadline)):
+                    if progress is not None:
+                        progress(last)
+                    if last.get("status") in FINAL_STATES:
+                        return last
+                    _check_deadline(deadline, request_id, last, timeout)
+            except httpx.ReadTimeout:
+                pass
+            _check_deadline(deadline, request_id, last, timeout)
+            time.sleep(RECONNECT_SECONDS)
 
     def result(self, request_id: str) -> Status:
         """The result: video/cover URLs, seed, size, cost, remaining credits, timings."""
@@ -280,9 +304,11 @@ class AsyncClient:
         result: Status = await self._json("GET", f"/v2/requests/{request_id}/status")
         return result
 
-    async def stream(self, request_id: str) -> AsyncIterator[Status]:
+    async def stream(self, request_id: str, read_timeout: float | None = None) -> AsyncIterator[Status]:
         """Status documents as the server pushes them, until a final state."""
-        async with self._http.stream("GET", f"/v2/requests/{request_id}/status/stream") as response:
+        url = f"/v2/requests/{request_id}/status/stream"
+        timeout = _stream_timeout(self._http, read_timeout)
+        async with self._http.stream("GET", url, timeout=timeout) as response:
             if not response.is_success:
                 await response.aread()
                 _raise_for(response)
@@ -299,16 +325,21 @@ class AsyncClient:
     ) -> Status:
         """Follow the request until a final state, calling ``progress`` with each status."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        async for doc in self.stream(request_id):
-            if progress is not None:
-                outcome = progress(doc)
-                if outcome is not None:
-                    await outcome
-            if doc.get("status") in FINAL_STATES:
-                return doc
-            if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(f"request {request_id} still {doc.get('status')} after {timeout} s")
-        return await self.status(request_id)
+        last: Status = {}
+        while True:
+            try:
+                async for last in self.stream(request_id, _remaining(deadline)):
+                    if progress is not None:
+                        outcome = progress(last)
+                        if outcome is not None:
+                            await outcome
+                    if last.get("status") in FINAL_STATES:
+                        return last
+                    _check_deadline(deadline, request_id, last, timeout)
+            except httpx.ReadTimeout:
+                pass
+            _check_deadline(deadline, request_id, last, timeout)
+            await asyncio.sleep(RECONNECT_SECONDS)
 
     async def result(self, request_id: str) -> Status:
         """The result document."""

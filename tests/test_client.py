@@ -67,6 +67,10 @@ def test_sync_client_generate_submit_wait_download_cancel(
         assert client.list(limit=5)["data"][0]["request_id"] == sub["request_id"]
         with pytest.raises(ApiError) as err:
             client.cancel(sub["request_id"])
+        queued = client.submit("a scene", refs, aspect_ratio="1:1", seed=5)
+        with pytest.raises(TimeoutError):
+            client.wait(queued["request_id"], timeout=0.3)
+        client.cancel(queued["request_id"])
         assert err.value.status == 409 and err.value.code == "already_final"
 
     with pytest.raises(ValidationError, match="duration"):
@@ -89,6 +93,8 @@ def test_async_client(serve: Callable[..., LiveServer]) -> None:
                 await asyncio.sleep(0.3)
                 await client.cancel(sub["request_id"])
 
+            with pytest.raises(TimeoutError, match="QUEUED"):
+                await client.wait(sub["request_id"], timeout=0.3)
             task = asyncio.create_task(cancel_soon())
             final = await client.wait(sub["request_id"], progress=lambda d: seen.append(d["status"]))
             await task
