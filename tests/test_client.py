@@ -21,8 +21,8 @@ from refvid.client import (
 )
 from refvid.media.probe import probe
 
-from .api.conftest import serve as serve  # the live-server fixture
 from .api.live import LiveServer, image_b64, png_server
+from .api.live import serve as serve  # the live-server fixture
 
 PNG = base64.b64decode(image_b64(5))
 

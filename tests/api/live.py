@@ -7,13 +7,15 @@ import io
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 import requests
 import uvicorn
 from PIL import Image
@@ -152,3 +154,18 @@ def png_server(png: bytes) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_address[1]}/ref.png"
     finally:
         server.shutdown()
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
+    """``serve(**settings)`` starts a server on a temp home; same home for restarts."""
+    running: list[LiveServer] = []
+
+    def start(**overrides: Any) -> LiveServer:
+        server = LiveServer(make_settings(tmp_path / "home", **overrides)).start()
+        running.append(server)
+        return server
+
+    yield start
+    for server in running:
+        server.stop()
