@@ -18,8 +18,8 @@ class MoodProfile:
     modes: tuple[str, ...]  # drawn from, first is most likely
     chords: str  # instrument of the harmony layer
     bass: str
-    lead: str  # melody instrument
-    arp: str | None  # arpeggio instrument, None = no arpeggio layer
+    leads: tuple[str, ...]  # melody instrument, drawn from (first most likely)
+    arps: tuple[str | None, ...]  # arpeggio instrument, drawn from; None = no arpeggio layer
     drums: str | None  # percussion style, None = no percussion
     energy: float  # 0..1: note density, brightness, drum level
     reverb: float  # wet level of the reverb send
@@ -42,8 +42,8 @@ _PROFILES = (
         modes=("major", "mixolydian"),
         chords="pluck",
         bass="synth_bass",
-        lead="bell",
-        arp="pluck",
+        leads=("bell", "pluck", "marimba"),
+        arps=("pluck",),
         drums="pop",
         energy=0.85,
         reverb=0.16,
@@ -60,8 +60,8 @@ _PROFILES = (
         modes=("major", "lydian"),
         chords="pad",
         bass="sub",
-        lead="flute",
-        arp="epiano",
+        leads=("flute", "epiano", "glass"),
+        arps=("epiano", "glass"),
         drums=None,
         energy=0.35,
         reverb=0.32,
@@ -78,8 +78,8 @@ _PROFILES = (
         modes=("minor",),
         chords="strings",
         bass="ostinato",
-        lead="brass",
-        arp=None,
+        leads=("brass", "strings"),
+        arps=(None,),
         drums="cinematic",
         energy=0.9,
         reverb=0.28,
@@ -96,8 +96,8 @@ _PROFILES = (
         modes=("minor", "dorian"),
         chords="pad",
         bass="sub",
-        lead="bell",
-        arp="glass",
+        leads=("bell", "flute", "glass"),
+        arps=("glass", "epiano"),
         drums="trip",
         energy=0.5,
         reverb=0.36,
@@ -113,8 +113,8 @@ _PROFILES = (
         modes=("major",),
         chords="marimba",
         bass="pizz",
-        lead="marimba",
-        arp=None,
+        leads=("marimba", "bell", "pizz"),
+        arps=(None,),
         drums="light",
         energy=0.7,
         reverb=0.14,

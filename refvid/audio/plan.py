@@ -143,6 +143,15 @@ def plan_music(prompt: str, seed: int, duration: float, cut_times: Sequence[floa
     tonic = int(rng.integers(12))
     cuts = sorted(t for t in cut_times if 0 < t < duration)
     tempo = _fit_tempo(mood.tempo, cuts, rng)
+    # instruments: the mood's usual lead half the time, else one of its alternatives; an
+    # arpeggio never doubles the lead's instrument
+    lead = (
+        mood.leads[0]
+        if len(mood.leads) == 1 or rng.random() < 0.5
+        else str(rng.choice(mood.leads[1:]))
+    )
+    arps = [a for a in mood.arps if a != lead] or [None]
+    arp = arps[int(rng.integers(len(arps)))]
     beat = 60.0 / tempo
 
     starts = [0]
@@ -179,8 +188,8 @@ def plan_music(prompt: str, seed: int, duration: float, cut_times: Sequence[floa
         scale=scale_names(tonic, mode),
         chords=mood.chords,
         bass=mood.bass,
-        lead=mood.lead,
-        arp=mood.arp,
+        lead=lead,
+        arp=arp,
         drums=mood.drums,
         energy=mood.energy,
         reverb=mood.reverb,

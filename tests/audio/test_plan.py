@@ -127,3 +127,15 @@ def test_any_request_gives_a_valid_plan(
 def test_seed_limits(seed: int) -> None:
     plan = plan_music("a sunny day", seed, 5.0, [2.5])
     assert plan.seed == seed and plan_music("a sunny day", seed, 5.0, [2.5]) == plan
+
+
+def test_seeds_vary_the_instruments_within_the_mood() -> None:
+    for mood, prompt in (
+        ("calm", "a calm lake"),
+        ("mysterious", "a dark night"),
+        ("playful", "a cute puppy"),
+    ):
+        plans = [plan_music(prompt, s, 5.0, []) for s in range(1, 40)]
+        assert {p.lead for p in plans} == set(MOODS[mood].leads)
+        assert all(p.arp != p.lead for p in plans)
+        assert all(p.arp in MOODS[mood].arps or p.arp is None for p in plans)
