@@ -14,6 +14,7 @@ import numpy as np
 from refvid.engines import Engine, Plan, get_engine
 from refvid.engines.base import CancelledFn, ProgressFn
 from refvid.errors import Cancelled
+from refvid.media.prefetch import prefetch
 from refvid.references import Reference
 from refvid.references.load import load_references
 from refvid.request import GenerationRequest
@@ -89,7 +90,7 @@ def generate(
 
         audio = render_music(MusicPlan.from_dict(plan.details["music"]))
 
-    frames = chosen.render(plan, request, references, progress=None, cancelled=cancelled)
+    frames = prefetch(chosen.render(plan, request, references, progress=None, cancelled=cancelled))
     cover_frame_index = _cover_frame_index(plan)
     cover_frame: list[np.ndarray] = []
 

@@ -17,6 +17,7 @@ import av
 import numpy as np
 
 from refvid.engines.base import VideoSpec
+from refvid.media.color import i420_planes
 
 AUDIO_RATE = 48_000
 AAC_FRAME = 1024
@@ -25,6 +26,7 @@ AAC_FRAME = 1024
 # AVCOL_RANGE_MPEG (limited), which is what refvid.media.color produces.
 _BT709 = 1
 _LIMITED_RANGE = 1
+_X264_FIXED = "colorprim=bt709:transfer=bt709:colormatrix=bt709:range=tv:mbtree=0"
 
 
 @dataclass(frozen=True)
@@ -37,12 +39,17 @@ class EncoderSettings:
     under 0.3 dB PSNR for 1.6-2.5x the time, and CRF 23 showed banding in blurred skies.
     ``threads`` is fixed, not "auto": x264's output depends on its thread count, and a
     fixed count keeps files byte-identical across machines with different core counts.
+    MB-tree rate control is off: x264's lookahead reads memory it never initialised when
+    it propagates MB-tree costs, so with it on, the same frames encoded after the process
+    had freed a large buffer came out different (tests/media/test_encode.py reproduces
+    it). Off, the bytes depend only on the frames; it costs a few percent of bitrate.
     """
 
     preset: str = "veryfast"
     crf: int = 18
     threads: int = 4
     audio_bitrate: int = 192_000
+    x264_params: str = ""
 
 
 DEFAULT_SETTINGS = EncoderSettings()
@@ -101,7 +108,7 @@ def _encode(
             "preset": settings.preset,
             "crf": str(settings.crf),
             "threads": str(settings.threads),
-            "x264-params": "colorprim=bt709:transfer=bt709:colormatrix=bt709:range=tv",
+            "x264-params": ":".join(p for p in (_X264_FIXED, settings.x264_params) if p),
         }
         feeder = None if audio is None else _AudioFeeder(container, audio, settings)
 
@@ -121,10 +128,19 @@ def _encode(
 
 
 def _video_frame(frame: np.ndarray, index: int, spec: VideoSpec) -> av.VideoFrame:
+    """Copy an I420 array into a frame that PyAV and FFmpeg own.
+
+    ``VideoFrame.from_ndarray`` wraps the array without copying, and the encoder may
+    still read those pixels after the Python array is freed and its memory reused by
+    the next frame: a race that made output bytes differ between identical runs.
+    """
     expected = (spec.height * 3 // 2, spec.width)
     if frame.shape != expected or frame.dtype != np.uint8:
         raise ValueError(f"frame {index}: got {frame.shape} {frame.dtype}, expected I420 {expected} uint8")
-    out = av.VideoFrame.from_ndarray(frame, format="yuv420p")
+    out = av.VideoFrame(spec.width, spec.height, "yuv420p")
+    for plane, pixels in zip(out.planes, i420_planes(frame), strict=True):
+        rows = np.frombuffer(plane, dtype=np.uint8).reshape(plane.height, plane.line_size)
+        rows[:, : plane.width] = pixels
     out.pts = index
     out.time_base = Fraction(1, spec.fps)
     out.color_range = _LIMITED_RANGE

@@ -103,7 +103,7 @@ def plan_path(
         if move == "orbit":
             sign = float(rng.choice([-1.0, 1.0]))
             angle_margin = ORBIT_ROLL * strength
-        start, end = _slide(base, layout, aspect, travel, sign, horizontal=True, angle=angle_margin)
+        start, end = _slide(base, layout, aspect, travel, sign, horizontal=True, angle=angle_margin, strength=strength)
         if move == "orbit":
             # Arc around the subject: slide, roll against the slide, and close in a little.
             roll = angle_margin * sign
@@ -111,7 +111,7 @@ def plan_path(
             end = Window(end.cx, end.cy, end.w * (1 - zoom / 3), roll)
     elif move in ("tilt_up", "tilt_down", "crane_up"):
         sign = 1.0 if move == "tilt_down" else -1.0
-        start, end = _slide(base, layout, aspect, travel, sign, horizontal=False)
+        start, end = _slide(base, layout, aspect, travel, sign, horizontal=False, strength=strength)
         if move == "crane_up":
             start = Window(start.cx, start.cy, start.w * (1 - zoom / 2))
     elif move == "handheld":
@@ -130,14 +130,27 @@ def plan_path(
 
 
 def _slide(
-    base: Window, layout: CanvasLayout, aspect: float, travel: float, sign: float, *, horizontal: bool, angle: float = 0.0
+    base: Window,
+    layout: CanvasLayout,
+    aspect: float,
+    travel: float,
+    sign: float,
+    *,
+    horizontal: bool,
+    strength: float,
+    angle: float = 0.0,
 ) -> tuple[Window, Window]:
-    """Start and end windows of a straight move, narrowing the window if it needs room."""
+    """Start and end windows of a straight move, narrowing the window if it needs room.
+
+    A wide shot has no room to slide, so it tightens: by up to 10% for small moves and
+    up to 30% for large ones, which still reads as the same framing.
+    """
     widest = max_window_width(layout, aspect, angle)
     w = min(base.w, widest)
     extent = layout.width if horizontal else layout.height
     size = w if horizontal else w / aspect
-    distance = min(travel * w, max(0.0, extent - 0.88 * size))
+    tightest = 1.0 - min(0.3, 0.1 + 0.1 * (strength - 0.5) / 0.5)
+    distance = min(travel * w, max(0.0, extent - tightest * size))
     room = extent - distance
     if size > room:
         w *= room / size

@@ -1,0 +1,83 @@
+"""Subject finding, canvas extension for mismatched shapes, and framing windows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from refvid.engines.motion.framing import (
+    Window,
+    build_canvas,
+    canvas_layout,
+    find_subject,
+    fit_window,
+    frame_subject,
+    max_window_width,
+)
+from refvid.references import Reference
+
+
+def test_face_found_on_the_astronaut(demo_refs: list[Reference]) -> None:
+    subject = find_subject(demo_refs[0].image)
+    assert subject.kind == "face" and subject.face is not None
+    # Eileen Collins' face is in the upper middle of the 512x512 portrait.
+    assert 180 < subject.face.cx < 300 and 60 < subject.face.cy < 200
+    assert 50 < subject.face.width < 200
+
+
+def test_saliency_finds_an_off_centre_object() -> None:
+    image = np.full((400, 600, 3), 90, np.uint8)
+    image[60:160, 420:540] = (250, 40, 40)  # a red box in the top right
+    subject = find_subject(image)
+    assert subject.kind == "saliency"
+    assert subject.box.cx > 330 and subject.box.cy < 200
+
+
+@pytest.mark.parametrize(("size", "extended"), [((1200, 800), False), ((800, 800), True), ((600, 1200), True), ((1600, 900), False)])
+def test_canvas_extends_only_strong_mismatches(size: tuple[int, int], extended: bool) -> None:
+    layout = canvas_layout(*size, 16 / 9)
+    assert layout.extended is extended
+    if extended:
+        assert layout.width / layout.height == pytest.approx(16 / 9, rel=0.01)
+
+
+def test_extended_canvas_is_a_blurred_image_not_bars() -> None:
+    rng = np.random.default_rng(0)
+    image = rng.integers(40, 255, (1200, 600, 3), dtype=np.uint8)
+    layout = canvas_layout(600, 1200, 16 / 9)
+    canvas = build_canvas(image, layout)
+    assert canvas.shape[:2] == (layout.height, layout.width)
+    margin = canvas[:, : int(layout.image.x0) - 2]
+    assert margin.mean() > 20, "margins must not be black bars"
+    assert margin.std() < image.std() / 2, "margins are blurred"
+    x0 = round(layout.image.x0)
+    assert np.array_equal(canvas[:, x0 : x0 + 600], image), "the picture itself is untouched"
+
+
+@pytest.mark.parametrize("framing", ["wide", "medium", "close-up"])
+def test_framings_contain_the_face_and_tighten(framing: str, demo_refs: list[Reference]) -> None:
+    image = demo_refs[0].image
+    subject = find_subject(image)
+    layout = canvas_layout(image.shape[1], image.shape[0], 16 / 9)
+    window = frame_subject(subject, layout, framing, 16 / 9, 1920)
+    face = subject.face
+    assert face is not None
+    x0 = window.cx - window.w / 2 - layout.image.x0
+    y0 = window.cy - window.w / (16 / 9) / 2 - layout.image.y0
+    assert x0 <= face.x0 and x0 + window.w >= face.x1
+    assert y0 <= face.y0 + 5 and y0 + window.w / (16 / 9) >= face.y1 - 5
+
+
+def test_framing_widths_order(demo_refs: list[Reference]) -> None:
+    image = demo_refs[1].image
+    layout = canvas_layout(image.shape[1], image.shape[0], 16 / 9)
+    subject = find_subject(image)
+    widths = [frame_subject(subject, layout, f, 16 / 9, 800).w for f in ("wide", "medium", "close-up")]
+    assert widths[0] > widths[1] > widths[2]
+
+
+def test_fit_window_pulls_inside() -> None:
+    layout = canvas_layout(1000, 600, 16 / 9)
+    fitted = fit_window(Window(990, 10, 5000, 0.05), layout, 16 / 9)
+    assert fitted.w <= max_window_width(layout, 16 / 9, 0.05) + 1e-9
+    assert fitted.cx - fitted.w / 2 >= 0 and fitted.cx + fitted.w / 2 <= 1000
