@@ -139,7 +139,7 @@ def _video_frame(frame: np.ndarray, index: int, spec: VideoSpec) -> av.VideoFram
         raise ValueError(f"frame {index}: got {frame.shape} {frame.dtype}, expected I420 {expected} uint8")
     out = av.VideoFrame(spec.width, spec.height, "yuv420p")
     for plane, pixels in zip(out.planes, i420_planes(frame), strict=True):
-        rows = np.frombuffer(plane, dtype=np.uint8).reshape(plane.height, plane.line_size)
+        rows = np.frombuffer(memoryview(plane), dtype=np.uint8).reshape(plane.height, plane.line_size)
         rows[:, : plane.width] = pixels
     out.pts = index
     out.time_base = Fraction(1, spec.fps)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import cv2
@@ -81,7 +82,7 @@ def test_motion_inside_a_shot_is_smooth_in_the_decoded_video(tmp_path: Path) -> 
     lo, hi = shot["start_frame"], shot["end_frame"] - shot["transition_frames"]
     frames = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY).astype(np.float32) for f in read_frames(tmp_path / "pan.mp4")][lo:hi]
     window = cv2.createHanningWindow(frames[0].shape[::-1], cv2.CV_32F)
-    shifts = np.array([cv2.phaseCorrelate(a, b, window)[0] for a, b in zip(frames, frames[1:], strict=False)])
+    shifts = np.array([cv2.phaseCorrelate(a, b, window)[0] for a, b in itertools.pairwise(frames)])
     speed = np.abs(shifts[:, 0])
     assert speed.max() > 1.0, "the pan moves by pixels per frame"
     change = np.abs(np.diff(shifts, axis=0)).max()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -90,7 +92,7 @@ def test_shots_tile_the_timeline_exactly() -> None:
     for seconds in (5, 10):
         shots = shots_for("one. two. three. four. five. six. seven. eight. nine. ten. eleven. twelve.", 3, seconds)
         assert shots[0].start == 0 and shots[-1].end == seconds * 24
-        assert all(a.end == b.start for a, b in zip(shots, shots[1:], strict=False))
+        assert all(a.end == b.start for a, b in itertools.pairwise(shots))
         assert all(shot.end - shot.start >= MIN_SHOT_FRAMES for shot in shots)
 
 
@@ -125,7 +127,7 @@ def test_unnamed_moves_are_seeded_and_vary() -> None:
     c = [[s.move for s in shots_for("A cat. A dog. A bird. A fish.", 4, seed=k)] for k in range(2, 8)]
     assert a == b
     assert any(moves != a for moves in c)
-    assert all(x != y for x, y in zip(a, a[1:], strict=False))
+    assert all(x != y for x, y in itertools.pairwise(a))
 
 
 def test_transitions() -> None:
