@@ -172,3 +172,25 @@ def test_internal_error_is_500_without_stack_trace(idle: LiveServer) -> None:
         idle.state.db.read = original
     error = _error(response, 500, "internal_error")
     assert "request id" in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"payload": {"blob": "x" * 70_000}}, "payload"),
+        ({"webhook_url": "http://127.0.0.1/" + "a" * 2048}, "webhook_url"),
+    ],
+)
+def test_v2_field_limits(serve: Callable[..., LiveServer], overrides: dict[str, Any], field: str) -> None:
+    server = serve(workers=0)
+    key, _, _ = server.key("10")
+    response = requests.post(server.url + V2, json=body(**overrides), headers={"x-api-key": key})
+    assert field in _error(response, 422, "invalid_field")["message"]
+
+
+def test_idempotency_key_length_is_checked(idle: LiveServer) -> None:
+    key, _, _ = idle.key("10")
+    response = requests.post(
+        idle.url + V2, json=body(), headers={"x-api-key": key, "Idempotency-Key": "k" * 256}
+    )
+    assert "Idempotency-Key" in _error(response, 422, "invalid_header")["message"]
