@@ -13,7 +13,6 @@ import numpy as np
 
 from refvid.engines import Engine, Plan, get_engine
 from refvid.engines.base import CancelledFn, ProgressFn
-from refvid.errors import Cancelled
 from refvid.media.prefetch import prefetch
 from refvid.references import Reference
 from refvid.references.load import load_references
@@ -71,7 +70,8 @@ def generate(
     Seed 0 is replaced by a random seed, reported in the result. ``references`` may be
     passed already decoded; otherwise they are loaded from ``request.image_urls``
     (local paths only when ``allow_paths``, as the CLI does). ``progress`` receives
-    0..1; ``cancelled`` is polled between frames and raises :class:`Cancelled`. A
+    0..1; ``cancelled`` is polled between frames (or steps) and makes the render raise
+    :class:`refvid.errors.Cancelled`. Both are called from the rendering thread. A
     failed or cancelled render leaves no partial file behind.
     """
     from refvid.media.cover import write_cover
@@ -90,19 +90,17 @@ def generate(
 
         audio = render_music(MusicPlan.from_dict(plan.details["music"]))
 
-    frames = prefetch(chosen.render(plan, request, references, progress=None, cancelled=cancelled))
+    # The engine reports progress and polls for cancellation itself (per frame, or per
+    # denoising step); it runs on the prefetch thread, so callbacks must be thread-safe.
+    frames = prefetch(chosen.render(plan, request, references, progress=progress, cancelled=cancelled))
     cover_frame_index = _cover_frame_index(plan)
     cover_frame: list[np.ndarray] = []
 
     def tapped() -> Iterator[np.ndarray]:
         for i, frame in enumerate(frames):
-            if cancelled is not None and cancelled():
-                raise Cancelled("generation cancelled")
             if i == cover_frame_index:
                 cover_frame.append(frame.copy())
             yield frame
-            if progress is not None:
-                progress((i + 1) / plan.spec.frame_count)
 
     output = Path(output)
     try:
