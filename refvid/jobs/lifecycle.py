@@ -68,7 +68,10 @@ def claim(db: Database, worker_id: str) -> Job | None:
 
 
 def _final_values(job: Job | None, ttl: float, now: datetime) -> dict[str, object]:
-    values: dict[str, object] = {"finished_at": now, "expires_at": now + timedelta(seconds=ttl)}
+    # A final job is never rendered again: drop its body (base64 references can be tens of MB).
+    values: dict[str, object] = {
+        "finished_at": now, "expires_at": now + timedelta(seconds=ttl), "request_json": "{}",
+    }
     if job is not None and job.webhook_url:
         values.update(webhook_state="pending", webhook_next_at=now)
     return values

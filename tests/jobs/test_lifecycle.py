@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from refvid.billing import balance_of, create_key
 from refvid.billing.ledger import entries_for
 from refvid.db import Database, utcnow
 from refvid.jobs import lifecycle, store
-from refvid.jobs.models import Status
+from refvid.jobs.models import Job, Status
 
 from .helpers import submit
 
@@ -52,6 +54,8 @@ def test_complete_only_by_the_owning_worker(db: Database) -> None:
     done = store.get_job(db, job.id)
     assert done is not None and done.status == Status.COMPLETED and done.seed == 7
     assert _kinds(db, job.id) == ["charge"]
+    with db.read() as session:  # the references are not kept once the job is final
+        assert session.scalar(select(Job.request_json).where(Job.id == job.id)) == "{}"
 
 
 def test_recover_requeues_then_fails_and_refunds_at_max_attempts(db: Database) -> None:
