@@ -64,6 +64,29 @@ def true_peak_db(x: np.ndarray) -> float:
     return 20.0 * np.log10(max(peak, 1e-12))
 
 
+# ITU-R BS.1770 K-weighting at 48 kHz: a +4 dB shelf above ~1.5 kHz, then the RLB high-pass.
+_K_WEIGHTING = np.array(
+    [
+        [
+            1.53512485958697,
+            -2.69169618940638,
+            1.19839281085285,
+            1.0,
+            -1.69065929318241,
+            0.73248077421585,
+        ],
+        [1.0, -2.0, 1.0, 1.0, -1.99004745483398, 0.99007225036621],
+    ]
+)
+
+
+def k_weighted_level(x: np.ndarray) -> float:
+    """Ungated BS.1770 loudness (LUFS) of the whole signal: cheap, for balancing stems."""
+    y = sosfilt(_K_WEIGHTING, np.asarray(x, dtype=np.float64), axis=0)
+    power = float(np.sum(np.mean(y**2, axis=0)))
+    return -0.691 + 10.0 * np.log10(power) if power > 0 else float("-inf")
+
+
 def loudness(x: np.ndarray) -> float:
     """Integrated loudness (LUFS) of a stereo signal at 48 kHz."""
     return float(pyloudnorm.Meter(SAMPLE_RATE).integrated_loudness(np.asarray(x, dtype=np.float64)))

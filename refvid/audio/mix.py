@@ -7,7 +7,7 @@ from scipy.fft import irfft, next_fast_len, rfft
 from scipy.signal import butter, sosfilt
 
 from refvid.audio.drums import make_kit, riser
-from refvid.audio.master import master
+from refvid.audio.master import k_weighted_level, master
 from refvid.audio.plan import SAMPLE_RATE, MusicPlan
 from refvid.audio.score import Hit, Note, compose
 from refvid.audio.synth import VOICES, render_note
@@ -15,8 +15,19 @@ from refvid.audio.theory import scale_pitch_classes
 
 SR = SAMPLE_RATE
 
-# Stem level and pan (-1 left .. +1 right). Levels are relative; mastering sets the loudness.
-STEMS = {"chords": (0.2, 0.0), "bass": (0.55, 0.0), "arp": (0.3, 0.35), "lead": (0.42, -0.12)}
+# Stem pan (-1 left .. +1 right).
+PAN = {"chords": 0.0, "bass": 0.0, "arp": 0.35, "lead": -0.12}
+# Balance of the parts, in LU against the mood's reference: each stem is measured with
+# K-weighting (as loudness meters and ears weigh it) and set to its level, so a bell and a
+# flute carry a melody equally and a sine sub cannot swamp a pad. Mastering then sets the
+# overall loudness.
+BALANCE: dict[str, dict[str, float]] = {
+    "upbeat": {"lead": -1, "chords": -5, "arp": -7, "bass": -4, "drums": 0},
+    "calm": {"lead": 0, "chords": -3, "arp": -5, "bass": -7},
+    "dramatic": {"lead": -1, "chords": -2, "bass": -4, "drums": -1},
+    "mysterious": {"lead": 0, "chords": -4, "arp": -6, "bass": -6, "drums": -4},
+    "playful": {"lead": 0, "chords": -5, "bass": -5, "drums": -2},
+}
 DRUM_PAN = {"hat": 0.3, "shaker": -0.35, "rim": 0.2, "tom": -0.25, "open_hat": 0.3, "crash": -0.15}
 # How much of each stem goes to the reverb.
 SENDS = {"chords": 0.8, "bass": 0.05, "arp": 0.9, "lead": 0.7, "drums": 0.25}
@@ -127,8 +138,7 @@ def mix(plan: MusicPlan) -> np.ndarray:
         notes: list[Note] = getattr(score, name)
         if instrument is None or not notes:
             continue
-        level, pan = STEMS[name]
-        stems[name] = _render_stem(instrument, notes, n, pan) * level
+        stems[name] = _render_stem(instrument, notes, n, PAN[name])
     # carve space: harmony and lead out of the bass's range, pads softened by the mood's energy
     if "chords" in stems:
         stems["chords"] = _filter(stems["chords"], "highpass", 150.0)
@@ -139,11 +149,13 @@ def mix(plan: MusicPlan) -> np.ndarray:
     if "bass" in stems:
         stems["bass"] = _filter(stems["bass"], "lowpass", 900.0)
     if plan.drums is not None:
-        stems["drums"] = _render_drums(plan, score.hits, score.risers, n, rng) * (
-            0.35 + 0.35 * plan.energy
-        )
-        if plan.drums == "pop":
-            _duck(stems, [h.start for h in score.hits if h.sound == "kick"], n)
+        stems["drums"] = _render_drums(plan, score.hits, score.risers, n, rng)
+    for name, stem in stems.items():
+        level = k_weighted_level(stem)
+        if np.isfinite(level):
+            stems[name] = stem * 10.0 ** ((BALANCE[plan.mood].get(name, -4.0) - level) / 20.0)
+    if plan.drums == "pop":
+        _duck(stems, [h.start for h in score.hits if h.sound == "kick"], n)
     dry = sum(stems.values(), np.zeros((n, 2)))
     send = sum((stems[k] * SENDS[k] for k in stems), np.zeros((n, 2)))
     ir = impulse_response(1.6 + 1.5 * plan.reverb, rng)

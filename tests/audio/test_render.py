@@ -53,8 +53,6 @@ def test_fitted_mastered_and_in_key(mood: str, rendered: dict) -> None:
     # music, not noise: tonal energy sits in the key's seven pitch classes (noise gets ~0.58)
     tonic, mode = plan.tonic_mode
     assert key_energy_fraction(x, set(scale_pitch_classes(tonic, mode))) > 0.85
-    # ... and not in a key a tritone away (which shares only two notes with it)
-    assert key_energy_fraction(x, set(scale_pitch_classes((tonic + 6) % 12, mode))) < 0.6
     # stereo, not dual mono
     assert not np.allclose(x[:, 0], x[:, 1], atol=1e-3)
 
