@@ -17,6 +17,7 @@ from refvid.audio.plan import SAMPLE_RATE
 from refvid.audio.theory import midi_to_hz
 
 TABLE_SIZE = 2048
+VIBRATO_HZ = 5.2
 PARTIAL_LIMIT = 16000.0  # Hz: highest partial any note may carry (well below 24 kHz Nyquist)
 _MAX_HARMONICS = TABLE_SIZE // 4  # linear interpolation stays clean this far below the table's size
 
@@ -198,8 +199,11 @@ def render_note(
     if voice.vibrato:
         # vibrato fades in after 0.25 s, as a player's would
         depth = voice.vibrato * np.clip((t - 0.25) / 0.4, 0.0, 1.0)
-        inst = freq * 2.0 ** (depth * np.sin(2 * np.pi * 5.2 * t) / 12.0)
-        phase = phase0 + np.cumsum(inst) / SAMPLE_RATE
+        # the phase of f·(1 + d·ln2/12·sin ωt), integrated in closed form (d varies slowly):
+        # no running sum, and no drift between copies of the same note
+        rate = 2 * np.pi * VIBRATO_HZ
+        swing = freq * np.log(2.0) / 12.0 * depth * (1.0 - np.cos(rate * t)) / rate
+        phase = phase0 + freq * t + swing
         peak_freq = freq * 2.0 ** (voice.vibrato / 12.0)
     else:
         phase = phase0 + freq * t
