@@ -54,3 +54,23 @@ def test_every_note_begins_and_ends_at_silence(name: str) -> None:
     x = render_note(VOICES[name], 60.0, 0.3, 1.0, 0.25)
     assert abs(x[0]) < 1e-3 and abs(x[-1]) < 1e-6
     assert np.max(np.abs(x)) > 0.1
+
+
+def test_vibrato_swings_the_pitch_by_its_depth_and_stays_centred() -> None:
+    from scipy.signal import hilbert
+
+    from refvid.audio.synth import Voice
+
+    sine_with_vibrato = Voice(
+        "table", "saw", 0.01, 0.5, 1.0, 0.2, bright=1e-9, dull=1e-9, vibrato=0.12
+    )
+    x = render_note(sine_with_vibrato, 69.0, 2.0, 1.0, 0.0)
+    settled = x[SAMPLE_RATE : 2 * SAMPLE_RATE]  # after the vibrato has faded in
+    freq = np.diff(np.unwrap(np.angle(hilbert(settled)))) * SAMPLE_RATE / (2 * np.pi)
+    assert np.mean(freq) == pytest.approx(440.0, abs=0.5)
+    assert np.percentile(freq, 98) == pytest.approx(440.0 * 2 ** (0.12 / 12), abs=1.2)
+    assert np.percentile(freq, 2) == pytest.approx(440.0 * 2 ** (-0.12 / 12), abs=1.2)
+    # and before it fades in, the pitch is steady
+    early = x[int(0.05 * SAMPLE_RATE) : int(0.2 * SAMPLE_RATE)]
+    early_freq = np.diff(np.unwrap(np.angle(hilbert(early)))) * SAMPLE_RATE / (2 * np.pi)
+    assert np.ptp(early_freq[500:-500]) < 0.5
