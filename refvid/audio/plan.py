@@ -16,6 +16,7 @@ SAMPLE_RATE = 48000
 BEATS_PER_BAR = 4
 FADE_IN = 0.25  # seconds: short enough that the first downbeat is heard, long enough for no click
 MAX_FADE_OUT = 1.8
+MAX_DURATION = 600.0  # seconds; the product makes 5 or 10, this only bounds memory
 
 # Diatonic progressions (0-based scale degrees), one bar per chord, by mode.
 PROGRESSIONS: dict[str, tuple[tuple[int, ...], ...]] = {
@@ -130,8 +131,12 @@ class MusicPlan:
 
 def plan_music(prompt: str, seed: int, duration: float, cut_times: Sequence[float]) -> MusicPlan:
     """Choose mood, tempo, key, instruments and one phrase per shot, all from the prompt and seed."""
-    if not duration > 0:
-        raise ValueError(f"music duration must be positive, got {duration}")
+    if not 0 < duration <= MAX_DURATION:  # also refuses NaN and infinity
+        raise ValueError(
+            f"music duration must be positive and at most {MAX_DURATION:g} s, got {duration}"
+        )
+    if seed < 0:
+        raise ValueError(f"music seed must be a non-negative integer, got {seed}")
     rng = np.random.default_rng([seed, 0x6D75])  # salted: music draws never shift the video's
     mood_name, words = detect_mood(prompt, rng)
     mood = MOODS[mood_name]

@@ -97,9 +97,16 @@ def test_from_dict_names_the_bad_field(field: str, value: object, message: str) 
         MusicPlan.from_dict(d)
 
 
-def test_duration_must_be_positive() -> None:
-    with pytest.raises(ValueError, match="duration must be positive"):
-        plan_music("x", 1, 0.0, [])
+@pytest.mark.parametrize("duration", [0.0, -1.0, float("nan"), float("inf"), 600.5])
+def test_duration_must_be_positive_and_bounded(duration: float) -> None:
+    with pytest.raises(ValueError, match="duration must be positive and at most 600 s"):
+        plan_music("x", 1, duration, [])
+
+
+def test_seed_must_not_be_negative() -> None:
+    with pytest.raises(ValueError, match="seed must be a non-negative integer"):
+        plan_music("x", -1, 5.0, [])
+    assert plan_music("x", 0, 5.0, []).seed == 0
 
 
 @settings(max_examples=60, deadline=None)
