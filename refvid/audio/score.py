@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -178,6 +178,7 @@ def compose(plan: MusicPlan) -> Score:
         _melody(plan, score, clock, i, s, end)
     if plan.drums is not None:
         _drums(plan, score, clock, slots)
+    _humanise(plan, score)
     if score.lead:
         # the melody's last note comes home to the tonic and rings into the fade
         last = score.lead[-1]
@@ -189,6 +190,28 @@ def compose(plan: MusicPlan) -> Score:
             last.start, max(last.gate, plan.duration - last.start), home, last.velocity
         )
     return score
+
+
+def _humanise(plan: MusicPlan, score: Score) -> None:
+    """Players are never exactly on the grid: a few ms of seeded timing drift on the pitched
+    parts, and plucked chords strummed low to high. The kick stays on the grid."""
+    rng = np.random.default_rng([plan.seed, 0x68756D])
+    strum = 0.006 if plan.chords in ("pluck", "marimba") else 0.0
+    by_onset: dict[float, int] = {}
+    chords = []
+    for n in score.chords:  # voices of one chord share an onset; spread them by pitch order
+        k = by_onset.get(n.start, 0)
+        by_onset[n.start] = k + 1
+        chords.append(replace(n, start=n.start + k * strum))
+    score.chords = chords
+    for layer, sigma in (("lead", 0.006), ("arp", 0.004), ("bass", 0.002)):
+        notes = getattr(score, layer)
+        drift = np.clip(rng.normal(0.0, sigma, len(notes)), -2 * sigma, 2 * sigma)
+        setattr(
+            score,
+            layer,
+            [replace(n, start=max(0.0, n.start + d)) for n, d in zip(notes, drift, strict=True)],
+        )
 
 
 def abs_from(x: float) -> Callable[[float], float]:

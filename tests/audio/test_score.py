@@ -85,3 +85,23 @@ def test_registers_and_a_resolved_ending(mood: str) -> None:
         # (unless the last shot is too short for more than its own opening chord)
         assert ends_home or abs(last_bass.start - plan.sections[-1].start) < 2 * plan.beat
         assert ends_home or round(last_bass.midi) % 12 in opening
+
+
+def test_played_not_quantised_but_the_kick_stays_on_the_grid() -> None:
+    plan = plan_music("a happy sunny day", 8, 10.0, [5.0])
+    score = compose(plan)
+    # lead notes drift a few ms off the grid (seeded), never more than 12 ms
+    offsets = [
+        (n.start / plan.beat - round(n.start / plan.beat * 4) / 4) * plan.beat
+        for n in score.lead[:-1]
+    ]
+    assert max(abs(o) for o in offsets) <= 0.012 + 1e-9
+    assert len({round(o, 5) for o in offsets}) > 3
+    # plucked chords are strummed upward, a few ms per string
+    first = sorted((n for n in score.chords if n.start < 0.05), key=lambda n: n.start)
+    assert [n.midi for n in first] == sorted(n.midi for n in first)
+    assert first[-1].start - first[0].start == pytest.approx(0.012, abs=1e-9)
+    for hit in score.hits:
+        if hit.sound == "kick":
+            assert hit.start / plan.beat == pytest.approx(round(hit.start / plan.beat), abs=1e-9)
+    assert compose(plan) == score  # and it is all seeded
