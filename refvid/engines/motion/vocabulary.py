@@ -18,7 +18,9 @@ def _table(entries: list[tuple[str, str]]) -> Table:
 # Phrases that start a new shot inside a sentence; kept with the text that follows them.
 SHOT_CUES = re.compile(
     r"(?:,\s*|\s+|^)(?=\b(?:and then|then|cut(?:s|ting)? to|next|finally|"
-    r"after that|afterwards|later|close[- ]?up on|meanwhile)\b)"
+    r"after that|afterwards|later|close[- ]?up on|meanwhile|"
+    r"(?:whip(?:[- ]?pans?)?|swish(?: pans?)?|dissolv(?:e|es|ing)|cross[- ]?fad(?:e|es|ing)|"
+    r"transition(?:s|ing)?|switch(?:es|ing)?|match[- ]cuts?) (?:in)?to\b(?! black))\b)"
     # "back to" starts a shot only after a comma: "pull back to reveal" is a camera move.
     r"|(?:,\s*|^)(?=\bback to\b)",
     re.IGNORECASE,
@@ -58,7 +60,7 @@ MOVES = _table(
         (r"zoom(?:s|ing)? in(?:to)?|push(?:es|ing)? in|dolly(?:ing)? in|moves? (?:in|closer)|slow zoom|zoom\w*", "push_in"),
         (r"pan(?:s|ning)? (?:to the )?left|pan(?:s|ning)? leftwards?", "pan_left"),
         (r"pan(?:s|ning)? (?:to the )?right|pan(?:s|ning)? rightwards?", "pan_right"),
-        (r"pan(?:s|ning|oramic pan)?", "pan"),
+        (r"(?<!whip )(?<!whip-)(?<!swish )pan(?:s|ning|oramic pan)?", "pan"),
         (r"tilt(?:s|ing)? up(?:wards?)?", "tilt_up"),
         (r"tilt(?:s|ing)? down(?:wards?)?", "tilt_down"),
         (r"tilt(?:s|ing)?", "tilt"),

@@ -140,3 +140,21 @@ def test_transitions() -> None:
     assert [s.transition_in for s in smooth[1:]] == ["crossfade", "crossfade"]
     assert smooth[1].transition_frames > default[1].transition_frames
     assert [s.transition_in for s in shots_for("Hard cuts. A cat. A dog.", 2)][1] == "cut"
+
+
+@pytest.mark.parametrize(
+    ("prompt", "transition"),
+    [("A cat, whip pan to a dog", "whip"), ("A cat dissolves into a dog", "crossfade"),
+     ("A cat, transition to a dog", "crossfade"), ("A cat, cut to a dog", "cut")],
+)
+def test_transition_phrases_also_split_shots(prompt: str, transition: str) -> None:
+    shots = shots_for(prompt, 2)
+    assert images(shots) == [1, 2]
+    assert shots[1].transition_in == transition
+    assert shots[0].move != "pan" and not shots[0].text.endswith("whip pan")
+
+
+def test_fade_to_black_is_not_a_shot_cue() -> None:
+    shots = shots_for("A cat sleeps and the scene fades to black. A dog wakes.", 2)
+    assert images(shots) == [1, 2]
+    assert shots[1].transition_in == "fade"
