@@ -66,7 +66,9 @@ def _post(url: str, body: bytes, headers: dict[str, str], settings: Settings) ->
     # Resolve once, check, and connect to that address only (no DNS rebinding between
     # the check and the connection); redirects are not followed.
     target = check_webhook_url(url, settings)
-    with httpx.Client(timeout=settings.webhook_timeout, follow_redirects=False) as client:
+    # trust_env=False: a proxy from the environment would resolve the host itself and
+    # undo the address check_url pinned.
+    with httpx.Client(timeout=settings.webhook_timeout, follow_redirects=False, trust_env=False) as client:
         response = client.post(
             target.pinned_url, content=body, headers={**headers, "Host": target.host_header},
             extensions=target.extensions,

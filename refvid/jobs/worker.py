@@ -39,6 +39,7 @@ def make_fetcher(settings: Settings) -> Fetcher:
         allowed_networks=list(settings.allow_private_networks),
         max_bytes=settings.fetch_max_bytes,
         timeout=settings.fetch_timeout,
+        deadline=settings.fetch_timeout,  # the setting promises seconds for one whole download
     )
     return fetcher
 
