@@ -140,9 +140,10 @@ VOICES: dict[str, Voice] = {
         decay=1.4,
         sustain=0.0,
         release=0.3,
-        ratios=(1.0, 2.0, 3.0, 14.0),
-        amps=(1.0, 0.35, 0.12, 0.05),
-        decays=(2.2, 1.0, 0.5, 0.06),
+        # the tine's brief "ping" (7th partial, gone in 40 ms) without an ice-pick attack
+        ratios=(1.0, 2.0, 3.0, 7.0),
+        amps=(1.0, 0.35, 0.12, 0.04),
+        decays=(2.2, 1.0, 0.5, 0.04),
     ),
     "bell": Voice(
         "partials",
