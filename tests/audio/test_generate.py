@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import io
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
+from PIL import Image
 
 from refvid.audio import MusicPlan
 from refvid.audio.theory import scale_pitch_classes
 from refvid.generate import GenerationResult, generate
-from refvid.references import Reference
 from refvid.request import GenerationRequest
 
 from .measure import (
@@ -40,22 +42,23 @@ def _image(seed: int) -> np.ndarray:
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-REFS = [Reference(i, _image(i), f"synthetic {i}") for i in range(2)]
+def _data_uri(image: np.ndarray) -> str:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+IMAGES = [_data_uri(_image(i)) for i in range(2)]
 
 
 def _render(
     tmp: Path, name: str, prompt: str, bgm: bool, seed: int = 4242
 ) -> tuple[GenerationResult, Path]:
     request = GenerationRequest(
-        prompt=prompt,
-        image_urls=["data:image/png;base64,AA=="] * len(REFS),
-        aspect_ratio="1:1",
-        duration=5,
-        seed=seed,
-        bgm=bgm,
+        prompt=prompt, image_urls=IMAGES, aspect_ratio="1:1", duration=5, seed=seed, bgm=bgm
     )
     out = tmp / f"{name}.mp4"
-    return generate(request, out, references=REFS), out
+    return generate(request, out), out
 
 
 def _decode_audio(path: Path) -> tuple[np.ndarray, int, int, float]:
