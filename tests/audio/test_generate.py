@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 from pathlib import Path
 
 import av
@@ -125,3 +126,34 @@ def test_without_bgm_there_is_no_audio_stream(tmp_path: Path) -> None:
     with av.open(str(path)) as container:
         assert len(container.streams.audio) == 0
         assert len(container.streams.video) == 1
+
+
+def test_cli_generate_and_plan_with_bgm(tmp_path: Path, demo_paths: list[Path]) -> None:
+    from typer.testing import CliRunner
+
+    from refvid.cli import app
+
+    images = [arg for path in demo_paths[:2] for arg in ("-i", str(path))]
+    common = [
+        *images,
+        "-p",
+        "A mysterious night: the astronaut, then the coffee",
+        "-s",
+        "77",
+        "-a",
+        "1:1",
+        "--bgm",
+    ]
+    planned = CliRunner().invoke(app, ["plan", *common])
+    assert planned.exit_code == 0, planned.output
+    music = json.loads(planned.output)["music"]
+    assert music["mood"] == "mysterious" and "night" in music["mood_words"]
+    assert isinstance(music["tempo_bpm"], int) and music["key"].split()[1] in ("minor", "dorian")
+
+    out = tmp_path / "cli.mp4"
+    result = CliRunner().invoke(app, ["generate", *common, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    audio, channels, rate, video_seconds = _decode_audio(out)
+    assert (channels, rate) == (2, 48000) and abs(
+        len(audio) - round(video_seconds * rate)
+    ) <= AAC_FRAME
