@@ -134,10 +134,16 @@ def _section_at(plan: MusicPlan, b: float) -> tuple[int, Section]:
     return index, plan.sections[index]
 
 
-def _root_at(plan: MusicPlan, b: float) -> int:
-    _, s = _section_at(plan, b)
-    bar = int((b - s.start_beat) // BEATS_PER_BAR)
-    return s.roots[bar % len(s.roots)]
+Slots = list[tuple[float, float, int]]  # chord slots: start beat, length in beats, root degree
+
+
+def _root_at(slots: Slots, b: float) -> int:
+    """The root of the chord sounding at beat ``b``."""
+    root = slots[0][2]
+    for start, _, r in slots:
+        if start <= b + 1e-9:
+            root = r
+    return root
 
 
 def compose(plan: MusicPlan) -> Score:
@@ -147,7 +153,7 @@ def compose(plan: MusicPlan) -> Score:
     score = Score()
     total = math.ceil(plan.duration / plan.beat)
     # chord slots: every bar of each section, plus a new slot where each section starts
-    slots: list[tuple[float, float, int]] = []  # start beat, length in beats, root degree
+    slots: Slots = []
     for i, s in enumerate(plan.sections):
         end = plan.sections[i + 1].start_beat if i + 1 < len(plan.sections) else total
         # a short shot still hears its progression move: chords change every half bar
@@ -175,7 +181,7 @@ def compose(plan: MusicPlan) -> Score:
             _arp_layer(plan, score, clock, b, length, voicing)
     for i, s in enumerate(plan.sections):
         end = plan.sections[i + 1].start_beat if i + 1 < len(plan.sections) else total
-        _melody(plan, score, clock, i, s, end)
+        _melody(plan, score, clock, slots, i, s, end)
     if plan.drums is not None:
         _drums(plan, score, clock, slots)
     _humanise(plan, score)
@@ -286,7 +292,13 @@ def _arp_layer(
 
 
 def _melody(
-    plan: MusicPlan, score: Score, clock: _Clock, index: int, section: Section, end: int
+    plan: MusicPlan,
+    score: Score,
+    clock: _Clock,
+    slots: Slots,
+    index: int,
+    section: Section,
+    end: int,
 ) -> None:
     """A two-bar rhythmic motif and its answer, its pitches following an arch over the shot.
 
@@ -319,7 +331,7 @@ def _melody(
             f = (b - section.start_beat) / span
             rise = f / peak_at if f < peak_at else (1 - f) / (1 - peak_at)
             target = start_degree + (peak - start_degree) * rise
-            root = _root_at(plan, b)
+            root = _root_at(slots, b)
             strong = (b - section.start_beat) % 2 == 0
             if strong or dur >= 2:  # strong beats and long notes land on chord tones
                 chord = [d for d in range(lo, hi + 1) if (d - root) % 7 in (0, 2, 4)]
@@ -341,9 +353,7 @@ def _melody(
             score.lead.append(Note(clock.at(b), length * plan.beat * staccato, midi, velocity))
 
 
-def _drums(
-    plan: MusicPlan, score: Score, clock: _Clock, slots: list[tuple[float, float, int]]
-) -> None:
+def _drums(plan: MusicPlan, score: Score, clock: _Clock, slots: Slots) -> None:
     """The mood's groove, bar by bar from each section's start, plus a crash and fill at each cut."""
     rng = np.random.default_rng([plan.seed, 0x64726D])
     groove = GROOVES[plan.drums or ""]

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from refvid.audio import MusicPlan, plan_music
 from refvid.audio.mood import MOODS
+from refvid.audio.score import compose
 from refvid.audio.theory import parse_key, scale_pitch_classes
 
 
@@ -128,6 +129,8 @@ def test_any_request_gives_a_valid_plan(
     assert all(s.start < s.end <= duration for s in plan.sections)
     assert len(plan.sections) <= 1 + len([c for c in cuts if 0 < c < duration])
     assert MusicPlan.from_dict(json.loads(json.dumps(plan.to_dict()))) == plan
+    score = compose(plan)  # and every plan expands to a score
+    assert all(n.start >= 0 and n.gate > 0 for n in score.chords + score.bass + score.lead)
 
 
 @pytest.mark.parametrize("seed", [1, 999_999])

@@ -105,3 +105,24 @@ def test_played_not_quantised_but_the_kick_stays_on_the_grid() -> None:
         if hit.sound == "kick":
             assert hit.start / plan.beat == pytest.approx(round(hit.start / plan.beat), abs=1e-9)
     assert compose(plan) == score  # and it is all seeded
+
+
+@pytest.mark.parametrize("mood", ["calm", "dramatic", "mysterious"])
+def test_strong_beats_of_the_melody_sit_on_the_sounding_chord(mood: str) -> None:
+    for seed in (4, 40, 400):
+        plan = plan_music(PROMPTS[mood], seed, 5.0, [1.6, 3.3])  # short shots: half-bar chords
+        score = compose(plan)
+        onsets = sorted({round(n.start, 3) for n in score.chords})
+        checked = 0
+        for note in score.lead[:-1]:  # the last note is bent home to the tonic
+            section = max(
+                (s for s in plan.sections if s.start <= note.start + 0.02), key=lambda s: s.start
+            )
+            beat = (note.start - section.start) / plan.beat
+            if abs(beat - round(beat)) > 0.05 or round(beat) % 2:
+                continue
+            chord_at = max(t for t in onsets if t <= note.start + 0.02)
+            sounding = {round(n.midi) % 12 for n in score.chords if abs(n.start - chord_at) < 0.02}
+            assert round(note.midi) % 12 in sounding
+            checked += 1
+        assert checked >= 1
