@@ -13,6 +13,8 @@ import numpy as np
 
 from refvid.engines import Engine, Plan, get_engine
 from refvid.engines.base import CancelledFn, ProgressFn
+from refvid.media.cover import write_cover
+from refvid.media.encode import encode_video
 from refvid.media.prefetch import prefetch
 from refvid.references import Reference
 from refvid.references.load import load_references
@@ -74,9 +76,6 @@ def generate(
     :class:`refvid.errors.Cancelled`. Both are called from the rendering thread. A
     failed or cancelled render leaves no partial file behind.
     """
-    from refvid.media.cover import write_cover
-    from refvid.media.encode import encode_video
-
     started = time.perf_counter()
     request = request.with_seed()
     if references is None:

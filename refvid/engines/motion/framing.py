@@ -136,12 +136,14 @@ def _face_cascade() -> cv2.CascadeClassifier:
 def find_subject(image: np.ndarray) -> Subject:
     """Locate the subject of an RGB image: faces first, otherwise the salient region."""
     height, width = image.shape[:2]
-    scale = min(1.0, 640 / max(height, width))
+    # Only faces of at least 1/12 of the picture matter for framing; at 320 px those are
+    # still above the cascade's 24 px window, and detection costs a quarter of 640 px.
+    scale = min(1.0, 320 / max(height, width))
     small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else image
     gray = cv2.equalizeHist(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
     side = min(gray.shape)
     faces = _face_cascade().detectMultiScale(
-        gray, scaleFactor=1.1, minNeighbors=6, minSize=(max(24, side // 12),) * 2
+        gray, scaleFactor=1.15, minNeighbors=5, minSize=(max(24, side // 12),) * 2
     )
     if len(faces):
         boxes = [Box(x / scale, y / scale, (x + w) / scale, (y + h) / scale) for x, y, w, h in faces]
