@@ -152,6 +152,20 @@ def run_job(
     return "COMPLETED"
 
 
+def _warm(engine_name: str) -> None:
+    """Load the engine's model now (engines that have one) rather than in the first job."""
+    from refvid.engines import get_engine
+
+    try:
+        warm = getattr(get_engine(engine_name), "warm", None)
+        if warm is not None:
+            warm()
+    except EngineUnavailable as exc:
+        # Jobs will fail with this reason (503) and a refund; the worker stays up so the
+        # operator sees the message in every status, not a crash loop.
+        log.warning("engine %s is not ready: %s", engine_name, exc)
+
+
 def worker_main(settings: Settings, id_prefix: str, stop: Event) -> None:
     """Entry point of a worker process: poll the store for jobs until ``stop`` is set."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
@@ -164,6 +178,8 @@ def worker_main(settings: Settings, id_prefix: str, stop: Event) -> None:
     db = open_db(settings)
     fetcher = make_fetcher(settings)
     import refvid.generate  # noqa: F401  (pay the import cost before the first job)
+
+    _warm(settings.engine)
 
     idle = settings.poll_interval
     while not stop.is_set():
