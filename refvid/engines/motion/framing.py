@@ -20,7 +20,7 @@ import numpy as np
 EXTEND_BELOW_ASPECT_RATIO = 0.6
 # Relative window widths of each framing, against the widest window the canvas allows.
 FRAMING_SCALE = {"wide": 1.0, "medium": 0.68, "close-up": 0.45}
-MAX_MAGNIFICATION = 5.0  # output px per source px; tighter crops only blur
+MAX_MAGNIFICATION = 6.0  # output px per source px; tighter crops only blur
 
 
 @dataclass(frozen=True)
@@ -217,6 +217,11 @@ def frame_subject(
 ) -> Window:
     """The resting window of a framing: the subject placed well, inside the canvas."""
     widest = max_window_width(layout, aspect)
+    real = max_window_width(_image_only(layout), aspect)
+    if framing != "wide" and layout.extended:
+        # Tighter framings are measured on the real picture, not on its blurred extension:
+        # a medium shot shows as much of it as fits, a close-up less.
+        widest = real / FRAMING_SCALE["medium"]
     w = widest * FRAMING_SCALE[framing]
     box = _in_canvas(subject.box, layout)
     cx, cy = box.cx, box.cy
@@ -228,8 +233,7 @@ def frame_subject(
         # Keep the whole subject if it fits, with some air around it.
         w = max(w, min(widest, max(box.width * 1.15, box.height * 1.15 * aspect)))
     if framing != "wide" and layout.extended:
-        # Tighter framings stay on the real picture when they can.
-        w = min(w, max_window_width(_image_only(layout), aspect))
+        w = min(w, real)
     w = max(w, output_width / MAX_MAGNIFICATION, 8.0)
     return fit_window(Window(cx, cy, w), layout, aspect)
 

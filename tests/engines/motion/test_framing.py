@@ -81,3 +81,17 @@ def test_fit_window_pulls_inside() -> None:
     fitted = fit_window(Window(990, 10, 5000, 0.05), layout, 16 / 9)
     assert fitted.w <= max_window_width(layout, 16 / 9, 0.05) + 1e-9
     assert fitted.cx - fitted.w / 2 >= 0 and fitted.cx + fitted.w / 2 <= 1000
+
+
+def test_tight_framings_on_an_extended_canvas_stay_on_the_picture_and_differ(demo_refs: list[Reference]) -> None:
+    image = demo_refs[1].image  # landscape coffee in a 9:16 frame: the canvas is extended
+    aspect = 9 / 16
+    layout = canvas_layout(image.shape[1], image.shape[0], aspect)
+    assert layout.extended
+    subject = find_subject(image)
+    windows = {f: frame_subject(subject, layout, f, aspect, 1080) for f in ("wide", "medium", "close-up")}
+    assert windows["wide"].w > windows["medium"].w > windows["close-up"].w
+    for framing in ("medium", "close-up"):
+        window = windows[framing]
+        half_h = window.w / aspect / 2
+        assert window.cy - half_h >= layout.image.y0 - 1e-6 and window.cy + half_h <= layout.image.y1 + 1e-6
