@@ -232,9 +232,12 @@ def frame_subject(
     elif framing == "medium":
         # Keep the whole subject if it fits, with some air around it.
         w = max(w, min(widest, max(box.width * 1.15, box.height * 1.15 * aspect)))
-    if framing != "wide" and layout.extended:
-        w = min(w, real)
     w = max(w, output_width / MAX_MAGNIFICATION, 8.0)
+    if framing != "wide" and layout.extended:
+        # Fit inside the picture itself (its coordinates start at the image's corner).
+        x0, y0 = layout.image.x0, layout.image.y0
+        inside = fit_window(Window(cx - x0, cy - y0, min(w, real)), _image_only(layout), aspect)
+        cx, cy, w = inside.cx + x0, inside.cy + y0, inside.w
     return fit_window(Window(cx, cy, w), layout, aspect)
 
 
