@@ -253,8 +253,9 @@ def _assign_references(
     pieces: list[ShotText], reference_count: int
 ) -> tuple[list[int], list[str], list[int]]:
     """Reference and reason per piece, plus the references no piece got."""
-    mentioned = {m for piece in pieces for m in piece.mentions}
-    unused = [i for i in range(reference_count) if i not in mentioned]
+    # A piece shows its first mention; the others it names still need a shot of their own.
+    shown = {piece.mentions[0] for piece in pieces if piece.mentions}
+    unused = [i for i in range(reference_count) if i not in shown]
     references: list[int] = []
     reasons: list[str] = []
     for piece in pieces:

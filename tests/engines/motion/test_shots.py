@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from refvid.engines.motion.shots import MIN_SHOT_FRAMES, Shot, plan_shots, read_prompt
+from refvid.engines.motion.vocabulary import MOVES, first_match
 
 
 def shots_for(prompt: str, references: int, seconds: int = 5, seed: int = 1) -> list[Shot]:
@@ -151,10 +152,20 @@ def test_transition_phrases_also_split_shots(prompt: str, transition: str) -> No
     shots = shots_for(prompt, 2)
     assert images(shots) == [1, 2]
     assert shots[1].transition_in == transition
-    assert shots[0].move != "pan" and not shots[0].text.endswith("whip pan")
+    assert shots[0].text == "A cat" or (transition == "crossfade" and "dissolves" not in shots[0].text)
+
+
+def test_whip_pan_is_a_transition_not_a_camera_pan() -> None:
+    assert first_match(MOVES, "whip pan to a dog") is None
+    assert first_match(MOVES, "pan to the dog") == "pan"
 
 
 def test_fade_to_black_is_not_a_shot_cue() -> None:
     shots = shots_for("A cat sleeps and the scene fades to black. A dog wakes.", 2)
     assert images(shots) == [1, 2]
     assert shots[1].transition_in == "fade"
+
+
+def test_second_mention_in_one_piece_still_gets_a_shot() -> None:
+    # Found by the property test: "image 2 @3" showed image 2 and image 1 but never image 3.
+    assert sorted(images(shots_for("image 2 @3", 3))) == [1, 2, 3]
