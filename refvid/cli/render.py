@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import shutil
 import sys
 from collections.abc import Callable, Iterator
@@ -173,5 +172,3 @@ def demo_command(
     _render(request, output, output.with_suffix(".jpg"), "motion")
     out.print(f"play it: [bold]{output.resolve()}[/]", highlight=False)
 
-
-logging.getLogger("refvid").addHandler(logging.NullHandler())

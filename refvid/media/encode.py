@@ -26,7 +26,7 @@ AAC_FRAME = 1024
 # AVCOL_RANGE_MPEG (limited), which is what refvid.media.color produces.
 _BT709 = 1
 _LIMITED_RANGE = 1
-_X264_FIXED = "colorprim=bt709:transfer=bt709:colormatrix=bt709:range=tv:mbtree=0"
+_X264_PARAMS = "colorprim=bt709:transfer=bt709:colormatrix=bt709:range=tv:mbtree=0"
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,6 @@ class EncoderSettings:
     crf: int = 20
     threads: int = 4
     audio_bitrate: int = 192_000
-    x264_params: str = ""
 
 
 DEFAULT_SETTINGS = EncoderSettings()
@@ -111,7 +110,7 @@ def _encode(
             "preset": settings.preset,
             "crf": str(settings.crf),
             "threads": str(settings.threads),
-            "x264-params": ":".join(p for p in (_X264_FIXED, settings.x264_params) if p),
+            "x264-params": _X264_PARAMS,
         }
         feeder = None if audio is None else _AudioFeeder(container, audio, settings)
 

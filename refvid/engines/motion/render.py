@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -29,16 +29,9 @@ from refvid.engines.motion.framing import (
 )
 from refvid.engines.motion.look import apply_look, grade_for, harmony_target, lab_stats
 from refvid.engines.motion.shots import Shot, plan_shots, read_prompt
-from refvid.engines.motion.transitions import (
-    Appearance,
-    appearances,
-    black_frame,
-    blend,
-    motion_blur,
-    visible_spans,
-)
+from refvid.engines.motion.transitions import Appearance, Timeline, black_frame, blend, motion_blur
 from refvid.errors import Cancelled
-from refvid.media.color import i420_planes, rgb_to_yuv444
+from refvid.media.color import i420_planes, rgb_to_yuv444, yuv444_to_planes
 from refvid.references import Reference
 from refvid.request import GenerationRequest
 
@@ -46,14 +39,15 @@ NOTE = "motion engine: camera moves over your reference images; not a generative
 SOURCE_OVERSAMPLE = 1.05  # keep the widest window at about 1 source px per output px
 
 
-@dataclass
+@dataclass(kw_only=True)
 class MotionPlan(Plan):
     """A plan with the engine's own objects kept for rendering (not part of the JSON)."""
 
-    shots: list[Shot] = field(default_factory=list)
-    paths: list[CameraPath] = field(default_factory=list)
-    layouts: dict[int, CanvasLayout] = field(default_factory=dict)
-    grade: str = "none"
+    shots: list[Shot]
+    timeline: Timeline
+    paths: list[CameraPath]
+    layouts: dict[int, CanvasLayout]
+    grade: str
 
 
 @dataclass
@@ -87,10 +81,14 @@ class MotionEngine:
         subjects: dict[int, Subject] = {i: find_subject(references[i].image) for i in used}
         layouts = {i: canvas_layout(references[i].width, references[i].height, aspect) for i in used}
 
-        cuts, kinds, lengths = _timeline(shots, spec.frame_count)
-        spans = visible_spans(cuts, kinds, lengths, spec.frame_count)
+        timeline = Timeline.build(
+            [shot.start for shot in shots],
+            [shot.transition_in for shot in shots],
+            [shot.transition_frames for shot in shots],
+            spec.frame_count,
+        )
         paths = []
-        for shot, span in zip(shots, spans, strict=True):
+        for shot, span in zip(shots, timeline.spans, strict=True):
             base = frame_subject(subjects[shot.reference], layouts[shot.reference], shot.framing, aspect, spec.width)
             paths.append(
                 plan_path(
@@ -115,7 +113,7 @@ class MotionEngine:
             ],
             "shots": [
                 {**shot.to_dict(spec.fps), "visible": [span.first, span.last], "camera": path.to_dict()}
-                for shot, span, path in zip(shots, spans, paths, strict=True)
+                for shot, span, path in zip(shots, timeline.spans, paths, strict=True)
             ],
             "warnings": script.warnings,
         }
@@ -126,6 +124,7 @@ class MotionEngine:
             cut_times=[shot.start / spec.fps for shot in shots[1:]],
             details=details,
             shots=shots,
+            timeline=timeline,
             paths=paths,
             layouts=layouts,
             grade=grade,
@@ -145,17 +144,6 @@ class MotionEngine:
         return _render(plan, references, progress, cancelled)
 
 
-def _timeline(shots: list[Shot], frame_count: int) -> tuple[list[int], list[str], list[int]]:
-    """Cut points, transition kinds and lengths, each transition at most half its shots."""
-    cuts = [shot.start for shot in shots] + [frame_count]
-    kinds = [shot.transition_in for shot in shots]
-    lengths = []
-    for i, shot in enumerate(shots):
-        room = min(cuts[i + 1] - cuts[i], (cuts[i] - cuts[i - 1]) if i else cuts[1]) // 2
-        lengths.append(min(shot.transition_frames, room))
-    return cuts, kinds, lengths
-
-
 def _render(
     plan: MotionPlan,
     references: Sequence[Reference],
@@ -164,15 +152,13 @@ def _render(
 ) -> Iterator[np.ndarray]:
     spec = plan.spec
     sources = _prepare_sources(plan, references)
-    cuts, kinds, lengths = _timeline(plan.shots, spec.frame_count)
-    spans = visible_spans(cuts, kinds, lengths, spec.frame_count)
     black = black_frame(spec.width, spec.height)
     scratch = np.empty_like(black)
     for index in range(spec.frame_count):
         if cancelled is not None and cancelled():
             raise Cancelled("generation cancelled")
         frame = np.empty_like(black)
-        shown = appearances(index, cuts, kinds, lengths, spans)
+        shown = plan.timeline.at(index)
         _draw(shown[0], plan, sources, spec, frame)
         if len(shown) == 2:
             _draw(shown[1], plan, sources, spec, scratch)
@@ -201,15 +187,8 @@ def _prepare_sources(plan: MotionPlan, references: Sequence[Reference]) -> dict[
         scale = min(1.0, plan.spec.width * SOURCE_OVERSAMPLE / widest)
         if scale < 1.0:
             canvas = cv2.resize(canvas, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        yuv = rgb_to_yuv444(canvas)
-        height, width = canvas.shape[:2]
-        chroma = cv2.resize(yuv[:, :, 1:], ((width + 1) // 2, (height + 1) // 2), interpolation=cv2.INTER_AREA)
-        sources[i] = _Source(
-            y=np.ascontiguousarray(yuv[:, :, 0]),
-            u=np.ascontiguousarray(chroma[:, :, 0]),
-            v=np.ascontiguousarray(chroma[:, :, 1]),
-            scale=scale,
-        )
+        y, u, v = yuv444_to_planes(rgb_to_yuv444(canvas))
+        sources[i] = _Source(y=y, u=u, v=v, scale=scale)
     return sources
 
 
@@ -243,9 +222,11 @@ def window_matrix(window: Window, scale: float, width: int, height: int) -> np.n
     return np.array([[c, -s, tx], [s, c, ty]], dtype=np.float64)
 
 
+# Chroma sample j sits at luma coordinate 2j + 0.5 (both as pixel indices).
+_CHROMA_TO_LUMA = np.array([[2.0, 0.0, 0.5], [0.0, 2.0, 0.5], [0.0, 0.0, 1.0]])
+_LUMA_TO_CHROMA = np.linalg.inv(_CHROMA_TO_LUMA)[:2]
+
+
 def chroma_matrix(luma: np.ndarray) -> np.ndarray:
-    """The same mapping between half-resolution chroma planes (sample j sits at luma 2j + 0.5)."""
-    to_luma = np.array([[2.0, 0.0, 0.5], [0.0, 2.0, 0.5], [0.0, 0.0, 1.0]])
-    to_chroma = np.array([[0.5, 0.0, -0.25], [0.0, 0.5, -0.25], [0.0, 0.0, 1.0]])
-    full = to_chroma @ np.vstack([luma, [0.0, 0.0, 1.0]]) @ to_luma
-    return full[:2]
+    """The same mapping between the half-resolution chroma planes."""
+    return _LUMA_TO_CHROMA @ np.vstack([luma, [0.0, 0.0, 1.0]]) @ _CHROMA_TO_LUMA

@@ -7,7 +7,7 @@ exact for crossfades and fades because both are per-sample linear.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -38,64 +38,71 @@ class Span:
     last: int
 
 
-def visible_spans(cuts: list[int], kinds: list[str], lengths: list[int], frame_count: int) -> list[Span]:
-    """Each shot's visible span: its cut range widened by crossfades that overlap it."""
-    spans = []
-    for i in range(len(cuts) - 1):
-        first, last = cuts[i], cuts[i + 1]
-        if kinds[i] == "crossfade":
-            first -= lengths[i] // 2
-        if i + 1 < len(kinds) and kinds[i + 1] == "crossfade":
-            last += lengths[i + 1] - lengths[i + 1] // 2
-        spans.append(Span(max(0, first), min(frame_count, last)))
-    return spans
+@dataclass(frozen=True)
+class Timeline:
+    """Cut points, transitions and the span on which each shot is visible."""
 
+    cuts: list[int]  # shot starts, then the frame count
+    kinds: list[str]  # transition into each shot
+    lengths: list[int]  # frames of each transition, at most half of either shot
+    spans: list[Span]
 
-def appearances(
-    frame: int, cuts: list[int], kinds: list[str], lengths: list[int], spans: list[Span]
-) -> list[Appearance]:
-    """The shots visible on ``frame`` and how each is drawn (one, or two in a crossfade)."""
-    current = next(i for i in range(len(cuts) - 1) if cuts[i] <= frame < cuts[i + 1])
-    out: list[Appearance] = []
-    for i in (current - 1, current, current + 1):
-        if 0 <= i < len(spans) and spans[i].first <= frame < spans[i].last:
-            out.append(_appearance(i, frame, cuts, kinds, lengths, spans))
-    if len(out) == 2:
-        # Crossfade: the incoming shot's weight rises linearly across the overlap.
-        incoming = out[1].shot
-        start = cuts[incoming] - lengths[incoming] // 2
-        alpha = (frame - start + 1) / (lengths[incoming] + 1)
-        out = [_with_weight(out[0], 1 - alpha), _with_weight(out[1], alpha)]
-    return out
+    @classmethod
+    def build(cls, starts: list[int], kinds: list[str], requested: list[int], frame_count: int) -> Timeline:
+        """Lay out shots starting at ``starts`` with the requested transition lengths."""
+        cuts = [*starts, frame_count]
+        lengths = []
+        for i, frames in enumerate(requested):
+            before = cuts[i] - cuts[i - 1] if i else cuts[1]
+            lengths.append(min(frames, min(cuts[i + 1] - cuts[i], before) // 2))
+        spans = []
+        for i in range(len(starts)):
+            # Crossfades widen a shot's span into its neighbours; fades and whips don't.
+            first, last = cuts[i], cuts[i + 1]
+            if kinds[i] == "crossfade":
+                first -= lengths[i] // 2
+            if i + 1 < len(kinds) and kinds[i + 1] == "crossfade":
+                last += lengths[i + 1] - lengths[i + 1] // 2
+            spans.append(Span(max(0, first), min(frame_count, last)))
+        return cls(cuts, kinds, lengths, spans)
 
+    def at(self, frame: int) -> list[Appearance]:
+        """The shots visible on ``frame`` and how each is drawn (one, or two in a crossfade)."""
+        current = next(i for i in range(len(self.spans)) if self.cuts[i] <= frame < self.cuts[i + 1])
+        out = [
+            self._appearance(i, frame)
+            for i in (current - 1, current, current + 1)
+            if 0 <= i < len(self.spans) and self.spans[i].first <= frame < self.spans[i].last
+        ]
+        if len(out) == 2:
+            # Crossfade: the incoming shot's weight rises linearly across the overlap.
+            incoming = out[1].shot
+            start = self.cuts[incoming] - self.lengths[incoming] // 2
+            alpha = (frame - start + 1) / (self.lengths[incoming] + 1)
+            out = [replace(out[0], weight=1 - alpha), replace(out[1], weight=alpha)]
+        return out
 
-def _with_weight(a: Appearance, weight: float) -> Appearance:
-    return Appearance(a.shot, a.local_frame, weight, a.brightness, a.whip, a.blur)
-
-
-def _appearance(
-    shot: int, frame: int, cuts: list[int], kinds: list[str], lengths: list[int], spans: list[Span]
-) -> Appearance:
-    local = frame - spans[shot].first
-    brightness, whip, blur = 1.0, 0.0, 0.0
-    half_in = max(1, lengths[shot] // 2)
-    if kinds[shot] in ("fade", "whip") and cuts[shot] <= frame < cuts[shot] + half_in:
-        # Coming in: from black, or decelerating out of the whip.
-        progress = (cuts[shot] + half_in - frame) / (half_in + 1)
-        if kinds[shot] == "fade":
-            brightness = 1 - progress
-        else:
-            whip, blur = -WHIP_TRAVEL * progress**2, _whip_blur(progress, half_in)
-    nxt = shot + 1
-    if nxt < len(kinds) and kinds[nxt] in ("fade", "whip"):
-        half_out = max(1, lengths[nxt] - lengths[nxt] // 2)
-        if cuts[nxt] - half_out <= frame < cuts[nxt]:
-            progress = (frame - (cuts[nxt] - half_out) + 1) / (half_out + 1)
-            if kinds[nxt] == "fade":
+    def _appearance(self, shot: int, frame: int) -> Appearance:
+        cuts, kinds, lengths = self.cuts, self.kinds, self.lengths
+        brightness, whip, blur = 1.0, 0.0, 0.0
+        half_in = max(1, lengths[shot] // 2)
+        if kinds[shot] in ("fade", "whip") and cuts[shot] <= frame < cuts[shot] + half_in:
+            # Coming in: from black, or decelerating out of the whip.
+            progress = (cuts[shot] + half_in - frame) / (half_in + 1)
+            if kinds[shot] == "fade":
                 brightness = 1 - progress
             else:
-                whip, blur = WHIP_TRAVEL * progress**2, _whip_blur(progress, half_out)
-    return Appearance(shot, local, 1.0, brightness, whip, blur)
+                whip, blur = -WHIP_TRAVEL * progress**2, _whip_blur(progress, half_in)
+        nxt = shot + 1
+        if nxt < len(kinds) and kinds[nxt] in ("fade", "whip"):
+            half_out = max(1, lengths[nxt] - lengths[nxt] // 2)
+            if cuts[nxt] - half_out <= frame < cuts[nxt]:
+                progress = (frame - (cuts[nxt] - half_out) + 1) / (half_out + 1)
+                if kinds[nxt] == "fade":
+                    brightness = 1 - progress
+                else:
+                    whip, blur = WHIP_TRAVEL * progress**2, _whip_blur(progress, half_out)
+        return Appearance(shot, frame - self.spans[shot].first, 1.0, brightness, whip, blur)
 
 
 def _whip_blur(progress: float, frames: int) -> float:

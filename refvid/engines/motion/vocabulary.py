@@ -1,7 +1,8 @@
 """The words the motion engine understands in a prompt, in one place.
 
 Each table maps a regular expression to what it asks for. Patterns are matched
-case-insensitively on word boundaries; the first table entry that matches wins.
+case-insensitively on word boundaries: ``first_match`` takes the entry found earliest in
+the text (the prompt's own order), ``any_match`` the first entry of the table found at all.
 """
 
 from __future__ import annotations
