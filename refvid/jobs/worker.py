@@ -13,7 +13,6 @@ import shutil
 import signal
 import threading
 import time
-from collections.abc import Callable
 from multiprocessing.synchronize import Event
 
 from refvid.config import Settings
@@ -21,6 +20,8 @@ from refvid.db import Database, open_db
 from refvid.errors import Cancelled, EngineUnavailable, InvalidReference
 from refvid.jobs import lifecycle
 from refvid.jobs.models import Job
+from refvid.net.deadline import CancelledFn
+from refvid.references.types import Fetcher
 from refvid.request import GenerationRequest
 
 log = logging.getLogger(__name__)
@@ -28,11 +29,10 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 0.25
 ALIVE_SECONDS = 5.0
 WORKER_NICENESS = 5
-Fetcher = Callable[[str, int], bytes]
 
 
-def make_fetcher(settings: Settings) -> Fetcher:
-    """The SSRF-safe URL fetcher configured from the settings."""
+def make_fetcher(settings: Settings, cancelled: CancelledFn | None = None) -> Fetcher:
+    """The SSRF-safe URL fetcher configured from the settings; stops when ``cancelled()``."""
     from refvid.references.fetch import UrlFetcher
 
     fetcher: Fetcher = UrlFetcher(
@@ -40,6 +40,7 @@ def make_fetcher(settings: Settings) -> Fetcher:
         max_bytes=settings.fetch_max_bytes,
         timeout=settings.fetch_timeout,
         deadline=settings.fetch_timeout,  # the setting promises seconds for one whole download
+        cancelled=cancelled,
     )
     return fetcher
 
@@ -92,9 +93,13 @@ class _Watch:
 
 
 def run_job(
-    db: Database, settings: Settings, job: Job, worker_id: str, fetcher: Fetcher | None
+    db: Database, settings: Settings, job: Job, worker_id: str, fetcher: Fetcher | None = None
 ) -> str:
-    """Render a claimed job and record its outcome; returns the final status written."""
+    """Render a claimed job and record its outcome; returns the final status written.
+
+    Without a ``fetcher``, URL references are downloaded with the settings' fetcher,
+    which drops its downloads as soon as the job is cancelled.
+    """
     from refvid.generate import generate
     from refvid.references.load import load_references
 
@@ -111,6 +116,8 @@ def run_job(
         )
         return "FAILED"
 
+    if fetcher is None:
+        fetcher = make_fetcher(settings, cancelled=watch.cancelled)
     try:
         with watch:
             references = load_references(request.image_urls, allow_paths=False, fetcher=fetcher)
@@ -176,7 +183,6 @@ def worker_main(settings: Settings, id_prefix: str, stop: Event) -> None:
     # Rendering is batch work: a lower priority keeps the API's answers fast while it runs.
     os.nice(WORKER_NICENESS)
     db = open_db(settings)
-    fetcher = make_fetcher(settings)
     import refvid.generate  # noqa: F401  (pay the import cost before the first job)
 
     _warm(settings.engine)
@@ -189,5 +195,5 @@ def worker_main(settings: Settings, id_prefix: str, stop: Event) -> None:
         if job is None:
             stop.wait(idle)
             continue
-        status = run_job(db, settings, job, worker_id, fetcher)
+        status = run_job(db, settings, job, worker_id)
         log.info("job %s %s", job.id, status)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from refvid.net.policy import ResolvedTarget, UrlRejected, check_url
 from refvid.references.decode import decode_base64, decode_image
-from refvid.references.fetch import ResolvedTarget, UrlFetcher, UrlRejected, check_url
-from refvid.references.load import Fetcher, load_reference, load_references
-from refvid.references.types import Reference
+from refvid.references.fetch import UrlFetcher
+from refvid.references.load import load_reference, load_references
+from refvid.references.types import Fetcher, Reference
 
 __all__ = [
     "Fetcher",

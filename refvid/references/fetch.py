@@ -1,28 +1,32 @@
-"""SSRF-safe http(s) download: resolve once, refuse non-public addresses, pin the connection.
+"""http(s) download of reference images: public addresses only, bounded in size and time.
 
-:func:`check_url` validates a URL and returns the one address to connect to; :class:`UrlFetcher`
-downloads reference images with it (re-checking every redirect), and the webhook sender uses
-:func:`check_url` before each POST.
+Every hop is checked by the public-address policy (:func:`refvid.net.policy.check_url`,
+shared with webhooks) and connected to the one address it pinned; redirects are followed by
+hand and re-checked. The whole download — resolving, connecting, headers, body, redirects —
+runs under one wall-clock deadline enforced by :func:`refvid.net.deadline.run_with_deadline`,
+and stops early when the job it serves is cancelled.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import re
-import socket
 import ssl
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin
 
 import httpx
 
-from refvid.errors import InvalidReference, RefvidError
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+from refvid.errors import InvalidReference
+from refvid.net.deadline import CancelledFn, blocking, pinned_client, run_with_deadline
+from refvid.net.policy import (
+    IPNetwork,
+    ResolvedTarget,
+    UrlRejected,
+    check_url,
+    parse_networks,
+    url_label,
+)
 
 DEFAULT_MAX_BYTES: Final = 50 * 1024 * 1024
 DEFAULT_TIMEOUT: Final = 10.0  # seconds, per connect / per read
@@ -30,244 +34,14 @@ DEFAULT_DEADLINE: Final = 60.0  # seconds for the whole download, redirects incl
 MAX_REDIRECTS: Final = 5
 USER_AGENT: Final = "refvid (reference image fetch)"
 _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
-_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
-# inet_aton also accepts 0x7f000001, 2130706433, 0177.0.0.1, 127.1: refuse to guess.
-_NUMERIC_HOST: Final = re.compile(r"(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}\.?", re.I)
-_HINT: Final = (
-    "refvid only fetches public addresses (an operator can allow private networks "
-    "with REFVID_ALLOW_PRIVATE_NETWORKS)"
-)
-_NAT64: Final = ipaddress.IPv6Network("64:ff9b::/96")
-_METADATA: Final = frozenset(
-    {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
-)
-# Ranges some Python versions still call is_global; named so the message can say why.
-_EXTRA_V4: Final = (
-    (ipaddress.IPv4Network("0.0.0.0/8"), "a 'this network' address"),
-    (ipaddress.IPv4Network("100.64.0.0/10"), "a shared (carrier-grade NAT) address"),
-    (ipaddress.IPv4Network("192.0.0.0/24"), "an IETF protocol-assignment address"),
-    (ipaddress.IPv4Network("198.18.0.0/15"), "a benchmarking address"),
-)
-
-
-class UrlRejected(RefvidError):
-    """A URL may not or could not be fetched; the message says why and what to change."""
-
-
-@dataclass(frozen=True)
-class ResolvedTarget:
-    """A checked URL and the single address to connect to for it."""
-
-    url: str  # the URL as given (fragment removed)
-    scheme: str
-    host: str  # ASCII (IDNA) host name or IP literal, as in the URL
-    port: int
-    address: IPAddress
-
-    @property
-    def pinned_url(self) -> str:
-        """The URL with its host replaced by the checked address: connect to this."""
-        parts = urlsplit(self.url)
-        ip = f"[{self.address}]" if self.address.version == 6 else str(self.address)
-        return urlunsplit((self.scheme, f"{ip}:{self.port}", parts.path or "/", parts.query, ""))
-
-    @property
-    def host_header(self) -> str:
-        """Value for the Host header (the original name, port only when not the default)."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return host if _DEFAULT_PORTS[self.scheme] == self.port else f"{host}:{self.port}"
-
-    @property
-    def extensions(self) -> dict[str, str]:
-        """httpx request extensions: TLS SNI and certificate check use the original name."""
-        return {"sni_hostname": self.host} if self.scheme == "https" else {}
-
-    @property
-    def label(self) -> str:
-        """scheme://host[:port]/path without query string: safe to log."""
-        return url_label(self.url)
-
-
-def url_label(url: str) -> str:
-    """``url`` without credentials, query string or fragment, at most 200 characters."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return "(invalid URL)"
-    netloc = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme.lower(), netloc, parts.path, "", ""))[:200]
-
-
-def parse_networks(values: Iterable[str | IPNetwork]) -> tuple[IPNetwork, ...]:
-    """Parse CIDR strings ("127.0.0.0/8", "10.1.2.3") into networks; ValueError names a bad one."""
-    networks: list[IPNetwork] = []
-    for value in values:
-        if isinstance(value, ipaddress.IPv4Network | ipaddress.IPv6Network):
-            networks.append(value)
-            continue
-        text = value.strip()
-        if not text:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(text, strict=False))
-        except ValueError as exc:
-            raise ValueError(
-                f"{text!r} is not a network; write allowed private networks in CIDR form, "
-                "e.g. 10.0.0.0/8 or fd00::/8"
-            ) from exc
-    return tuple(networks)
-
-
-def forbidden_reason(address: IPAddress) -> str | None:
-    """Why ``address`` is not a public address (e.g. "a loopback address"), or None if it is."""
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = _embedded_v4(address)
-        if embedded is not None:
-            kind, v4 = embedded
-            inner = forbidden_reason(v4)
-            if inner is not None or kind == "an IPv4-mapped":
-                # Mapped addresses are refused even for public v4: connect to the v4 itself.
-                return f"{kind} IPv6 address embedding {v4}" + (f" ({inner})" if inner else "")
-    if address in _METADATA:
-        return "a cloud metadata address"
-    if address.is_loopback:
-        return "a loopback address"
-    if address.is_unspecified:
-        return "the unspecified address"
-    if address.is_link_local:
-        return "a link-local address"
-    if address.is_multicast:
-        return "a multicast address"
-    if isinstance(address, ipaddress.IPv4Address):
-        for network, name in _EXTRA_V4:
-            if address in network:
-                return name
-    if address.is_reserved:
-        return "a reserved address"
-    if address.is_private:
-        return "a private address"
-    if isinstance(address, ipaddress.IPv6Address) and address.is_site_local:
-        return "a site-local address"
-    if not address.is_global:
-        return "a non-public address"
-    return None
-
-
-def _embedded_v4(address: ipaddress.IPv6Address) -> tuple[str, ipaddress.IPv4Address] | None:
-    if address.ipv4_mapped is not None:
-        return "an IPv4-mapped", address.ipv4_mapped
-    if address.sixtofour is not None:
-        return "a 6to4", address.sixtofour
-    if address in _NAT64:
-        return "a NAT64", ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-    if int(address) >> 32 == 0 and int(address) > 1:  # deprecated IPv4-compatible ::a.b.c.d
-        return "an IPv4-compatible", ipaddress.IPv4Address(int(address))
-    if address.teredo is not None:
-        return "a Teredo", address.teredo[1]
-    return None
-
-
-def _allowed(address: IPAddress, networks: tuple[IPNetwork, ...]) -> bool:
-    if any(address in net for net in networks):
-        return True
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return any(address.ipv4_mapped in net for net in networks)
-    return False
-
-
-def check_address(address: IPAddress, host: str, networks: tuple[IPNetwork, ...]) -> None:
-    """Raise :class:`UrlRejected` unless ``address`` is public or in an allowed network."""
-    if _allowed(address, networks):
-        return
-    reason = forbidden_reason(address)
-    if reason is not None:
-        shown = "" if host == str(address) else f"{host} "
-        raise UrlRejected(f"{shown}resolves to {address}, {reason}; {_HINT}")
-
-
-def check_url(
-    url: str, allowed_networks: Iterable[str | IPNetwork] = ()
-) -> ResolvedTarget:
-    """Validate ``url`` and resolve its host once; raise :class:`UrlRejected` if unsafe.
-
-    Only http/https, no credentials, and every address the host resolves to must be public
-    (``is_global``, no embedded private IPv4) or inside ``allowed_networks``. Connect only to
-    ``target.pinned_url`` with ``Host: target.host_header`` and ``extensions=target.extensions``.
-    Blocking (DNS): call it through a thread from async code.
-    """
-    networks = parse_networks(allowed_networks)
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError as exc:
-        raise UrlRejected(f"is not a valid URL ({exc}); send a full http:// or https:// URL") from exc
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS:
-        shown = f"'{scheme}:' URLs" if scheme else "URLs without a scheme"
-        raise UrlRejected(f"{shown} cannot be fetched; only http:// and https:// URLs are accepted")
-    if "@" in parts.netloc:
-        raise UrlRejected(
-            "URL contains credentials (user:password@); refvid does not send credentials — "
-            "use a public or pre-signed URL"
-        )
-    host = (parts.hostname or "").rstrip(".")
-    if not host:
-        raise UrlRejected("URL has no host name; send a full URL such as https://example.com/cat.jpg")
-    port = _DEFAULT_PORTS[scheme] if port is None else port
-    if "%" in host:
-        raise UrlRejected("URL uses an IPv6 zone index (%...); refvid only fetches public addresses")
-    clean = urlunsplit((scheme, parts.netloc, parts.path, parts.query, ""))
-    address = _literal(host)
-    if address is not None:
-        check_address(address, str(address) if ":" in host else host, networks)
-        return ResolvedTarget(clean, scheme, str(address), port, address)
-    ascii_host = _idna(host)
-    addresses = _resolve(ascii_host, port)
-    for candidate in addresses:  # all must pass: a mixed answer is a rebinding attempt
-        check_address(candidate, ascii_host, networks)
-    return ResolvedTarget(clean, scheme, ascii_host, port, addresses[0])
-
-
-def _literal(host: str) -> IPAddress | None:
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    if _NUMERIC_HOST.fullmatch(host):
-        try:
-            return ipaddress.IPv4Address(socket.inet_aton(host))
-        except OSError as exc:
-            raise UrlRejected(f"host {host!r} is not a valid IPv4 address") from exc
-    return None
-
-
-def _idna(host: str) -> str:
-    try:
-        raw = httpx.URL(f"http://{host}/").raw_host
-    except httpx.InvalidURL as exc:
-        raise UrlRejected(f"host {host!r} is not a valid host name ({exc})") from exc
-    return raw.decode("ascii")
-
-
-def _resolve(host: str, port: int) -> list[IPAddress]:
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        raise UrlRejected(f"host {host} could not be resolved ({exc}); check the URL") from exc
-    seen: list[IPAddress] = []
-    for family, _, _, _, sockaddr in infos:
-        if family not in (socket.AF_INET, socket.AF_INET6):
-            continue
-        address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
-        if address not in seen:
-            seen.append(address)
-    if not seen:
-        raise UrlRejected(f"host {host} has no IPv4 or IPv6 address; check the URL")
-    return seen
-
 
 class UrlFetcher:
-    """Downloads http(s) URLs safely; call it as ``fetcher(url, index) -> bytes``."""
+    """Downloads http(s) URLs safely; call it as ``fetcher(url, index) -> bytes``.
+
+    ``timeout`` bounds each connect and read; ``deadline`` bounds the whole download,
+    headers and redirects included. ``cancelled``, when given, is polled during the
+    download; when it turns true the download stops with :class:`refvid.errors.Cancelled`.
+    """
 
     def __init__(
         self,
@@ -278,13 +52,15 @@ class UrlFetcher:
         deadline: float = DEFAULT_DEADLINE,
         max_redirects: int = MAX_REDIRECTS,
         ssl_context: ssl.SSLContext | None = None,
+        cancelled: CancelledFn | None = None,
     ) -> None:
         self.allowed_networks = parse_networks(allowed_networks)
         self.max_bytes = max_bytes
         self.timeout = timeout
         self.deadline = deadline
         self.max_redirects = max_redirects
-        self._ssl = ssl_context  # None: the system's trust store, created on first use
+        self.cancelled = cancelled
+        self._ssl = ssl_context  # None: the system's trust store
 
     def __call__(self, url: str, index: int) -> bytes:
         """Download ``url``; any failure is an :class:`InvalidReference` naming ``index``."""
@@ -295,44 +71,47 @@ class UrlFetcher:
 
     def fetch(self, url: str) -> bytes:
         """Download ``url`` (following up to ``max_redirects`` checked redirects) or raise UrlRejected."""
-        started = time.monotonic()
-        if self._ssl is None:
-            self._ssl = ssl.create_default_context()
-        timeout = httpx.Timeout(self.timeout)
-        # trust_env=False: an HTTP(S)_PROXY would resolve the name itself and undo the pinning.
-        with httpx.Client(verify=self._ssl, timeout=timeout, trust_env=False) as client:
-            current = url
-            for hop in range(self.max_redirects + 1):
-                target = check_url(current, self.allowed_networks)
-                result = self._get(client, target, started)
+        hop = _Hop(url)
+        try:
+            return run_with_deadline(
+                lambda: self._fetch(hop), self.deadline, cancelled=self.cancelled
+            )
+        except TimeoutError:
+            raise UrlRejected(
+                f"downloading {hop.label} took longer than {self.deadline:g} s; "
+                "host the image somewhere faster or send it as base64"
+            ) from None
+
+    async def _fetch(self, hop: _Hop) -> bytes:
+        async with pinned_client(self.timeout, self._ssl) as client:
+            for count in range(self.max_redirects + 1):
+                target = await blocking(check_url, hop.url, self.allowed_networks)
+                hop.label = target.label
+                result = await self._get(client, target)
                 if isinstance(result, bytes):
                     return result
-                if hop == self.max_redirects:
+                if count == self.max_redirects:
                     break
-                current = urljoin(target.url, result)
+                hop.url = urljoin(target.url, result)
         raise UrlRejected(
-            f"{target.label} redirects more than {self.max_redirects} times; "
+            f"{hop.label} redirects more than {self.max_redirects} times; "
             "send the final URL of the image"
         )
 
-    def _get(self, client: httpx.Client, target: ResolvedTarget, started: float) -> str | bytes:
+    async def _get(self, client: httpx.AsyncClient, target: ResolvedTarget) -> str | bytes:
         """GET one hop: the redirect location (str) or the body (bytes)."""
-        remaining = self.deadline - (time.monotonic() - started)
-        if remaining <= 0:
-            raise self._too_slow(target)
         request = client.build_request(
             "GET",
             target.pinned_url,
             headers={"Host": target.host_header, "User-Agent": USER_AGENT, "Accept": "image/*"},
             extensions=target.extensions,
-            timeout=httpx.Timeout(min(self.timeout, remaining)),
         )
         try:
-            response = client.send(request, stream=True, follow_redirects=False)
+            response = await client.send(request, stream=True)
             try:
-                return self._read(response, target, started)
+                return await self._read(response, target)
             finally:
-                response.close()
+                await response.aclose()
         except httpx.TimeoutException as exc:
             phase = "connecting to" if isinstance(exc, httpx.ConnectTimeout) else "waiting for"
             raise UrlRejected(
@@ -342,7 +121,7 @@ class UrlFetcher:
         except httpx.HTTPError as exc:
             raise UrlRejected(f"could not download {target.label} ({_reason(exc)}); check the URL") from exc
 
-    def _read(self, response: httpx.Response, target: ResolvedTarget, started: float) -> str | bytes:
+    async def _read(self, response: httpx.Response, target: ResolvedTarget) -> str | bytes:
         if response.status_code in _REDIRECTS:
             location = response.headers.get("location")
             if not location:
@@ -364,7 +143,7 @@ class UrlFetcher:
             )
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_bytes():
+        async for chunk in response.aiter_bytes():
             size += len(chunk)
             if size > self.max_bytes:
                 raise UrlRejected(
@@ -372,15 +151,18 @@ class UrlFetcher:
                     f"{limit_mb} — send a smaller image"
                 )
             chunks.append(chunk)
-            if time.monotonic() - started > self.deadline:
-                raise self._too_slow(target)
         return b"".join(chunks)
 
-    def _too_slow(self, target: ResolvedTarget) -> UrlRejected:
-        return UrlRejected(
-            f"downloading {target.label} took longer than {self.deadline:g} s; "
-            "host the image somewhere faster or send it as base64"
-        )
+
+@dataclass
+class _Hop:
+    """The URL being fetched now, and how to name it in a message."""
+
+    url: str
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        self.label = url_label(self.url)
 
 
 def _reason(exc: httpx.HTTPError) -> str:

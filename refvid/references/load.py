@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Final
 
 from refvid.errors import InvalidReference
+from refvid.net.policy import url_label
 from refvid.references.decode import decode_base64, decode_image, sniff_format
-from refvid.references.fetch import DEFAULT_MAX_BYTES, UrlFetcher, url_label
-from refvid.references.types import Reference
-
-Fetcher = Callable[[str, int], bytes]
+from refvid.references.fetch import DEFAULT_MAX_BYTES, UrlFetcher
+from refvid.references.types import Fetcher, Reference
 
 _SCHEME: Final = re.compile(r"([a-z][a-z0-9+.-]*):", re.I)
 _WINDOWS_DRIVE: Final = re.compile(r"[a-z]:[\\/]", re.I)
@@ -53,7 +52,7 @@ def load_references(
                 references.append(load_reference(index, source, allow_paths=allow_paths))
         return references
     finally:
-        # On an error, downloads still queued are dropped; running ones end by their timeouts.
+        # On an error, downloads still queued are dropped; running ones end at their deadline.
         pool.shutdown(wait=False, cancel_futures=True)
 
 

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
+Fetcher = Callable[[str, int], bytes]
+"""Downloads the URL at ``image_urls[index]``: ``fetcher(url, index) -> bytes``.
+
+Raises :class:`refvid.errors.InvalidReference` naming the index when it cannot. The
+standard one is :class:`refvid.references.fetch.UrlFetcher`.
+"""
 
 
 @dataclass(frozen=True)
