@@ -7,6 +7,7 @@ from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -46,15 +47,40 @@ class Settings(BaseSettings):
         description="Comma-separated CIDRs that URL references and webhooks may reach.",
     )
     fetch_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1, description="Largest downloaded image.")
-    fetch_timeout: float = Field(default=30.0, gt=0, description="Seconds for one image download.")
+    fetch_timeout: float = Field(
+        default=30.0, gt=0,
+        description="Seconds for one whole image download: headers, body and redirects.",
+    )
     webhook_backoff: Annotated[list[float], NoDecode] = Field(
         default_factory=lambda: [10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1500.0],
         description="Seconds between webhook retries (sums to about an hour).",
     )
-    webhook_timeout: float = Field(default=10.0, gt=0, description="Seconds for one webhook delivery.")
+    webhook_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds for one whole webhook attempt, answer included."
+    )
+    webhook_concurrency: int = Field(default=4, ge=1, le=64, description="Webhook deliveries in flight.")
+    webhook_per_host: int = Field(
+        default=2, ge=1, description="Webhook deliveries in flight to one host, and for one key."
+    )
     max_attempts: int = Field(default=2, ge=1, description="Times a job is started before a crash fails it.")
     worker_stale_seconds: float = Field(default=120.0, gt=0, description="Heartbeat age that marks a worker dead.")
     poll_interval: float = Field(default=0.05, gt=0, description="Seconds between job-store polls.")
+    public_url: str = Field(
+        default="", description="Base URL for links in answers and webhooks; empty: the request's Host."
+    )
+    metrics_token: str = Field(
+        default="", description="If set, /metrics requires 'Authorization: Bearer <token>'."
+    )
+    metrics_listen: str = Field(
+        default="", description="host:port to serve /metrics on instead of the API's port."
+    )
+    purge_after: float = Field(
+        default=7 * 24 * 3600.0, ge=0,
+        description="Seconds after a request finished before its record is deleted (0: never).",
+    )
+    wal_max_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1024 * 1024, description="SQLite write-ahead log size kept on disk."
+    )
 
     @field_validator("allow_private_networks", mode="before")
     @classmethod
@@ -63,6 +89,30 @@ class Settings(BaseSettings):
         if isinstance(value, list):
             for item in value:
                 ipaddress.ip_network(str(item), strict=False)
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value:
+            return ""
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError(
+                "must be an http:// or https:// base URL such as https://video.example.com "
+                "(a path prefix is allowed, a query string is not)"
+            )
+        return value
+
+    @field_validator("metrics_listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        value = value.strip()
+        if value:
+            host, sep, port = value.rpartition(":")
+            if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError("must be host:port, e.g. 127.0.0.1:9464")
         return value
 
     @field_validator("cost_5s", "cost_10s")

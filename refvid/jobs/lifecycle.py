@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import undefer
@@ -67,13 +68,16 @@ def claim(db: Database, worker_id: str) -> Job | None:
     return None
 
 
-def _final_values(job: Job | None, ttl: float, now: datetime) -> dict[str, object]:
+def _final_values(job: Job | None, ttl: float, now: datetime, notify: bool = True) -> dict[str, object]:
     # A final job is never rendered again: drop its body (base64 references can be tens of MB).
     values: dict[str, object] = {
         "finished_at": now, "expires_at": now + timedelta(seconds=ttl), "request_json": "{}",
     }
     if job is not None and job.webhook_url:
-        values.update(webhook_state="pending", webhook_next_at=now)
+        if notify:
+            values.update(webhook_state="pending", webhook_next_at=now)
+        else:
+            values.update(webhook_state="skipped", webhook_next_at=None)
     return values
 
 
@@ -132,12 +136,19 @@ def fail(
     ttl: float,
     worker_id: str | None = None,
     status: Status = Status.FAILED,
+    only: Status | None = None,
+    notify: bool = True,
 ) -> bool:
-    """Move an active job to FAILED (or CANCELLED) and refund it; False if already final."""
+    """Move an active job to FAILED (or CANCELLED) and refund it; False if already final.
+
+    ``only`` restricts the move to jobs in that state; ``notify=False`` marks the job's
+    webhook ``skipped`` instead of due.
+    """
     now = utcnow()
     with db.write.begin() as session:
         job = session.get(Job, job_id)
-        query = update(Job).where(Job.id == job_id, Job.status.in_(ACTIVE))
+        states = ACTIVE if only is None else (only,)
+        query = update(Job).where(Job.id == job_id, Job.status.in_(states))
         if worker_id is not None:
             query = query.where(Job.worker_id == worker_id)
         result = session.execute(
@@ -146,7 +157,7 @@ def fail(
                 error_status=http_status,
                 error_code=code,
                 error_message=message,
-                **_final_values(job, ttl, now),
+                **_final_values(job, ttl, now, notify),
             )
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -156,11 +167,19 @@ def fail(
 
 
 def cancel(db: Database, job_id: str, *, reason: str, ttl: float) -> bool:
-    """Cancel a job that has not finished, refunding it; False if it was already final."""
-    return fail(
-        db, job_id, http_status=499, code="cancelled", message=reason, ttl=ttl,
-        status=Status.CANCELLED,
-    )
+    """Cancel a job that has not finished, refunding it; False if it was already final.
+
+    A job cancelled before a worker started it sends no webhook: its owner has just been
+    told, and otherwise a free submit-and-cancel would buy signed POSTs to any address.
+    A job cancelled while rendering still reports through its webhook.
+    """
+    common: dict[str, Any] = {
+        "http_status": 499, "code": "cancelled", "message": reason, "ttl": ttl,
+        "status": Status.CANCELLED,
+    }
+    if fail(db, job_id, only=Status.QUEUED, notify=False, **common):
+        return True
+    return fail(db, job_id, **common)
 
 
 def recover(

@@ -76,18 +76,18 @@ class LiveServer:
         raise AssertionError("workers did not start")
 
 
+TEST_DEFAULTS: dict[str, Any] = {
+    "workers": 1,
+    "rate_limit": 1000,
+    "webhook_backoff": [0.3, 0.3, 0.3],
+    "poll_interval": 0.05,
+    "allow_private_networks": ["127.0.0.0/8"],
+}
+
+
 def make_settings(home: Any, **overrides: Any) -> Settings:
     """Test settings: a temp home, one worker, fast polls and webhook retries."""
-    values: dict[str, Any] = {
-        "home": home,
-        "workers": 1,
-        "rate_limit": 1000,
-        "webhook_backoff": [0.3, 0.3, 0.3],
-        "poll_interval": 0.05,
-        "allow_private_networks": ["127.0.0.0/8"],
-    }
-    values.update(overrides)
-    return Settings(**values)
+    return Settings(**{"home": home, **TEST_DEFAULTS, **overrides})
 
 
 def image_b64(seed: int = 0, size: tuple[int, int] = (256, 256)) -> str:
