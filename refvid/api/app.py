@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.results_dir.mkdir(parents=True, exist_ok=True)
+        metrics_server = metrics.serve(settings.metrics_listen) if settings.metrics_listen else None
         if dispatcher is not None:
             dispatcher.start()
         supervisor = Supervisor(db, settings, dispatcher)
@@ -63,6 +64,9 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
             sender.join(timeout=5)
             if dispatcher is not None:
                 dispatcher.stop()
+            if metrics_server is not None:
+                metrics_server.shutdown()
+                metrics_server.server_close()
             db.dispose()
 
     app = FastAPI(

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Final
+from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
 from refvid.db import Database
 from refvid.jobs.models import Job, Status
+
+HTTP_METHODS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def method_label(method: str) -> str:
+    """The method as a metric label: the standard ones by name, anything else "other".
+
+    HTTP servers accept any token as a method; each distinct label value is a new time
+    series held forever, so an unbounded label is an unbounded memory leak.
+    """
+    return method if method in HTTP_METHODS else "other"
 
 
 class _JobCollector(Collector):
@@ -56,3 +69,9 @@ class Metrics:
             "refvid_rejected", "Refused submits", ["reason"], registry=self.registry
         )
         self.registry.register(_JobCollector(db, workers_alive))
+
+    def serve(self, listen: str) -> WSGIServer:
+        """Serve this registry on ``host:port`` from a background thread (``REFVID_METRICS_LISTEN``)."""
+        host, _, port = listen.rpartition(":")
+        server, _thread = start_http_server(int(port), addr=host.strip("[]"), registry=self.registry)
+        return server

@@ -7,7 +7,7 @@ import time
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from refvid.api.metrics import Metrics
+from refvid.api.metrics import Metrics, method_label
 from refvid.jobs.store import new_job_id
 
 
@@ -38,7 +38,9 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            # Every label has a bounded set of values: the method is normalised, the route is
+            # the matched template (never the raw path), and the status is the app's own.
             route = scope.get("route")
             name = getattr(route, "path", "unmatched")
-            self.metrics.http_requests.labels(scope["method"], name, str(status)).inc()
+            self.metrics.http_requests.labels(method_label(scope["method"]), name, str(status)).inc()
             self.metrics.http_seconds.labels(name).observe(time.perf_counter() - started)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -9,6 +11,7 @@ from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from refvid.api.deps import app_state
+from refvid.api.errors import ApiError
 
 router = APIRouter(tags=["system"])
 
@@ -44,9 +47,27 @@ async def readyz(request: Request) -> JSONResponse:
 
 @router.get("/metrics", summary="Prometheus metrics")
 async def metrics(request: Request) -> Response:
-    """Text exposition format."""
-    registry = app_state(request).metrics.registry
-    data = await run_in_threadpool(generate_latest, registry)
+    """Text exposition format.
+
+    With ``REFVID_METRICS_TOKEN`` set it needs ``Authorization: Bearer <token>``; with
+    ``REFVID_METRICS_LISTEN`` it is served only on that address, and is 404 here.
+    """
+    state = app_state(request)
+    settings = state.settings
+    if settings.metrics_listen:
+        raise ApiError(
+            404, "not_found", f"no such endpoint: {request.method} {request.url.path}; see /docs"
+        )
+    if settings.metrics_token:
+        given = request.headers.get("authorization", "")
+        expected = f"Bearer {settings.metrics_token}"
+        if not hmac.compare_digest(given.encode("latin-1", "replace"), expected.encode()):
+            raise ApiError(
+                401, "invalid_metrics_token",
+                "/metrics needs the operator's token: send Authorization: Bearer <REFVID_METRICS_TOKEN>",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+    data = await run_in_threadpool(generate_latest, state.metrics.registry)
     return Response(data, media_type=CONTENT_TYPE_LATEST)
 
 

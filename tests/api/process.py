@@ -116,7 +116,7 @@ class ServerProcess:
         self.db.dispose()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -129,7 +129,7 @@ def start_process(home: Path, log: Path, **overrides: Any) -> ServerProcess:
     values = {"home": home, **TEST_DEFAULTS, **overrides}
     env.update({f"REFVID_{name.upper()}": _env_value(value) for name, value in values.items()})
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
-    port = _free_port()
+    port = free_port()
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "refvid.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
