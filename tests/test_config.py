@@ -51,3 +51,24 @@ def test_credit_units_are_exact() -> None:
         to_units("0.0001")
     assert format_credits(1500) == "1.5" and format_credits(2000) == "2" and format_credits(0) == "0"
     assert from_units(1) == Decimal("0.001")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("", ""), ("https://video.example.com/", "https://video.example.com"),
+     ("http://10.0.0.5:8000/refvid", "http://10.0.0.5:8000/refvid")],
+)  # fmt: skip
+def test_public_url_is_normalised(value: str, expected: str) -> None:
+    assert Settings(public_url=value).public_url == expected
+
+
+@pytest.mark.parametrize("value", ["video.example.com", "ftp://x/", "https://x/?a=1", "https://"])
+def test_a_bad_public_url_is_refused(value: str) -> None:
+    with pytest.raises(ValidationError, match="public_url"):
+        Settings(public_url=value)
+
+
+@pytest.mark.parametrize("value", ["9464", "localhost:", ":9464", "127.0.0.1:99999"])
+def test_a_bad_metrics_listen_is_refused(value: str) -> None:
+    with pytest.raises(ValidationError, match="metrics_listen"):
+        Settings(metrics_listen=value)

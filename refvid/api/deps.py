@@ -40,6 +40,16 @@ def app_state(request: Request) -> AppState:
     return state
 
 
+def public_base(request: Request) -> str:
+    """Base URL for links to this server: ``REFVID_PUBLIC_URL`` if set, else the request's own.
+
+    The request's base URL comes from its ``Host`` header, which the client chooses; behind
+    a proxy, or to keep links from naming whatever host a caller sent, set the public URL.
+    """
+    configured = app_state(request).settings.public_url
+    return configured + "/" if configured else str(request.base_url)
+
+
 async def require_key(request: Request) -> ApiKey:
     """The caller's API key from ``x-api-key`` (or ``Authorization: Bearer``), else 401."""
     key = request.headers.get("x-api-key")

@@ -7,7 +7,15 @@ from typing import Any
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from refvid.api.deps import app_state, body_hash, check_rate, parse, read_json, require_key
+from refvid.api.deps import (
+    app_state,
+    body_hash,
+    check_rate,
+    parse,
+    public_base,
+    read_json,
+    require_key,
+)
 from refvid.api.errors import ApiError, request_id_of
 from refvid.api.ratelimit import retry_after
 from refvid.api.schemas import AsyncGenerationRequest
@@ -53,7 +61,7 @@ async def accept(request: Request, *, sync: bool) -> tuple[ApiKey, Job, bool]:
             lambda: store.submit(
                 state.db, key_id=key.id, request=generation, body_hash=body_hash(model), cost=cost,
                 max_queue=state.settings.max_queue, webhook_url=webhook_url, payload=payload,
-                idempotency_key=idem, sync=sync, base_url=str(request.base_url),
+                idempotency_key=idem, sync=sync, base_url=public_base(request),
                 job_id=request_id_of(request),
             )
         )

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from refvid.api.deps import app_state
+from refvid.api.deps import app_state, public_base
 from refvid.api.errors import ApiError
 from refvid.api.submit import accept
 from refvid.billing.keys import balance_of
@@ -59,7 +59,7 @@ async def generate_sync(request: Request) -> Response:
             )
             return Response(status_code=CLIENT_CLOSED)
         if time.monotonic() > deadline:
-            urls = links(current, str(request.base_url))
+            urls = links(current, public_base(request))
             raise ApiError(
                 504, "timeout",
                 f"the video was not ready within {state.settings.sync_timeout:g} s; it is still "

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from refvid.api.deps import app_state, require_key
+from refvid.api.deps import app_state, public_base, require_key
 from refvid.api.errors import ApiError
 from refvid.api.schemas import AsyncGenerationRequest
 from refvid.api.submit import accept
@@ -53,7 +53,7 @@ async def submit(request: Request) -> JSONResponse:
         "queue_position": position,
         "cost": format_credits(job.cost),
         "remaining_credits": format_credits(balance),
-        **links(job, str(request.base_url)),
+        **links(job, public_base(request)),
     }
     headers = {"Idempotent-Replayed": "false" if created else "true"}
     return JSONResponse(body, status_code=202, headers=headers)
@@ -123,7 +123,7 @@ def result(request_id: str, request: Request, key: KeyDep) -> dict[str, Any]:
     state = app_state(request)
     job = _owned(request, key, request_id)
     _not_expired(job)
-    return result_document(job, balance_of(state.db, key.id), str(request.base_url))
+    return result_document(job, balance_of(state.db, key.id), public_base(request))
 
 
 def _file(request: Request, key: ApiKey, request_id: str, name: str, media: str) -> FileResponse:
@@ -183,7 +183,7 @@ def list_requests(
     page = jobs[:limit]
     return {
         "data": [
-            {**status_document(job, None, []), **_list_links(job, str(request.base_url))}
+            {**status_document(job, None, []), **_list_links(job, public_base(request))}
             for job in page
         ],
         "next_before": page[-1].id if len(jobs) > limit else None,

@@ -12,6 +12,7 @@ import requests
 
 from refvid.billing import balance_of
 from refvid.db import utcnow
+from refvid.jobs.models import Job
 from refvid.jobs.supervisor import expire_results
 from refvid.media.probe import probe
 
@@ -154,3 +155,26 @@ def test_health_ready_metrics_and_offline_docs(serve: Callable[..., LiveServer])
     assert "/v1/vidu-q1-reference-to-video" in spec["paths"]
     schema = spec["paths"]["/v2/vidu-q1-reference-to-video"]["post"]["requestBody"]["content"]
     assert "webhook_url" in json.dumps(schema)
+
+
+def test_links_use_the_public_url_not_the_host_header(serve: Callable[..., LiveServer]) -> None:
+    server = serve(workers=0, public_url="https://video.example.com/refvid/")
+    key, _, _ = server.key("3")
+    headers = {"x-api-key": key, "Host": "attacker.example"}
+    sub = requests.post(server.url + V2, json=body(), headers=headers).json()
+    base = f"https://video.example.com/refvid/v2/requests/{sub['request_id']}"
+    assert sub["status_url"] == base + "/status" and sub["video_url"] == base + "/video"
+    result = requests.get(f"{server.url}/v2/requests/{sub['request_id']}", headers=headers).json()
+    assert result["request_id"] == sub["request_id"]
+    listed = requests.get(f"{server.url}/v2/requests", headers=headers).json()["data"][0]
+    assert listed["status_url"] == base + "/status"
+    with server.state.db.read() as session:
+        job = session.get(Job, sub["request_id"])
+    assert job is not None and job.base_url == "https://video.example.com/refvid/"
+
+
+def test_without_a_public_url_links_follow_the_request(serve: Callable[..., LiveServer]) -> None:
+    server = serve(workers=0)
+    key, _, _ = server.key("3")
+    sub = requests.post(server.url + V2, json=body(), headers={"x-api-key": key}).json()
+    assert sub["status_url"].startswith(server.url + "/v2/requests/")
