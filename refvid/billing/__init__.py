@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from refvid.billing.keys import (
+    AmbiguousKey,
     KeyInfo,
     NewKey,
     add_credits,
@@ -10,11 +11,13 @@ from refvid.billing.keys import (
     balance_of,
     create_key,
     find_key,
+    find_keys,
     list_keys,
     revoke_key,
 )
 
 __all__ = [
+    "AmbiguousKey",
     "KeyInfo",
     "NewKey",
     "add_credits",
@@ -22,6 +25,7 @@ __all__ = [
     "balance_of",
     "create_key",
     "find_key",
+    "find_keys",
     "list_keys",
     "revoke_key",
 ]

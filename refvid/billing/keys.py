@@ -79,16 +79,37 @@ def list_keys(db: Database) -> list[KeyInfo]:
         ]
 
 
-def find_key(db: Database, ident: str) -> ApiKey | None:
-    """A key by numeric id, name or displayed prefix (the first match)."""
-    with db.read() as session:
-        if ident.isdigit():
-            row = session.get(ApiKey, int(ident))
-            if row is not None:
-                return row
-        return session.scalar(
-            select(ApiKey).where((ApiKey.name == ident) | (ApiKey.prefix == ident)).order_by(ApiKey.id)
+class AmbiguousKey(ValueError):
+    """An identifier that names more than one key; ``matches`` lists them."""
+
+    def __init__(self, ident: str, matches: list[ApiKey]) -> None:
+        self.matches = matches
+        listed = ", ".join(
+            f"id {row.id} ({row.name}, {row.prefix}, {'revoked' if row.revoked_at else 'active'})"
+            for row in matches
         )
+        super().__init__(f"{ident!r} matches {len(matches)} keys: {listed}; use the id")
+
+
+def find_keys(db: Database, ident: str) -> list[ApiKey]:
+    """Every key whose numeric id, name or displayed prefix is ``ident``, oldest first."""
+    with db.read() as session:
+        condition = (ApiKey.name == ident) | (ApiKey.prefix == ident)
+        if ident.isdigit():
+            condition = condition | (ApiKey.id == int(ident))
+        return list(session.scalars(select(ApiKey).where(condition).order_by(ApiKey.id)).all())
+
+
+def find_key(db: Database, ident: str) -> ApiKey | None:
+    """The one key named by id, name or prefix; None if none, :class:`AmbiguousKey` if several.
+
+    Names are free text and need not be unique, so "alice" may name two keys, and a name
+    may equal another key's id or prefix: guessing would revoke or credit the wrong one.
+    """
+    matches = find_keys(db, ident)
+    if len(matches) > 1:
+        raise AmbiguousKey(ident, matches)
+    return matches[0] if matches else None
 
 
 def add_credits(db: Database, key_id: int, credits: int) -> int:

@@ -100,9 +100,13 @@ def keys_list() -> None:
 
 
 def _resolve(db: Database, ident: str) -> int:
-    from refvid.billing import find_key
+    from refvid.billing import AmbiguousKey, find_key
 
-    row = find_key(db, ident)
+    try:
+        row = find_key(db, ident)
+    except AmbiguousKey as exc:
+        typer.echo(f"ambiguous key: {exc}; nothing was changed", err=True)
+        raise typer.Exit(2) from None
     if row is None:
         typer.echo(f"no key {ident!r}: use an id, name or prefix from `refvid keys list`", err=True)
         raise typer.Exit(2)

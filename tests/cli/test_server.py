@@ -14,7 +14,10 @@ import pytest
 import requests
 from typer.testing import CliRunner
 
+from refvid.billing import list_keys
 from refvid.cli import app
+from refvid.config import Settings
+from refvid.db import open_db
 
 
 @pytest.fixture
@@ -74,3 +77,19 @@ def test_serve_with_dev_key_answers_and_keys_work_while_it_runs(home: Path) -> N
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_an_ambiguous_key_identifier_is_refused(home: Path) -> None:
+    runner = CliRunner()
+    first = runner.invoke(app, ["keys", "create", "--name", "alice", "--credits", "1"]).stdout.splitlines()[0]
+    runner.invoke(app, ["keys", "create", "--name", "alice", "--credits", "1"])
+    runner.invoke(app, ["keys", "create", "--name", "1", "--credits", "1"])  # a name that is key 1's id
+    for command in (["keys", "revoke", "alice"], ["keys", "add-credits", "alice", "5"], ["keys", "revoke", "1"]):
+        refused = runner.invoke(app, command)
+        assert refused.exit_code == 2, refused.output
+        assert "ambiguous key" in refused.output and "use the id" in refused.output
+        assert "id 1 (alice" in refused.output
+    db = open_db(Settings(home=home))
+    assert [(k.balance, k.revoked) for k in list_keys(db)] == [(1000, False)] * 3  # nothing changed
+    assert runner.invoke(app, ["keys", "revoke", first[:10]]).exit_code == 0  # a prefix is unique
+    assert [k.revoked for k in list_keys(db)] == [True, False, False]
