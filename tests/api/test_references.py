@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -10,9 +11,11 @@ import requests
 
 from refvid.billing import balance_of
 
-from .live import LiveServer, body, image_b64, png_server
+from ..peers import drip_headers, peer
+from .live import LiveServer, body, image_b64, png_server, wait_status
 
 V1 = "/v1/vidu-q1-reference-to-video"
+V2 = "/v2/vidu-q1-reference-to-video"
 PNG = base64.b64decode(image_b64(3))
 
 
@@ -46,3 +49,53 @@ def test_forbidden_url_is_400_naming_the_index_and_not_billed(
     assert "image_urls[1]" in error["message"]
     assert error["remaining_credits"] == "5"
     assert balance_of(server.state.db, key_id) == 5000
+
+
+@pytest.mark.slow
+def test_a_header_dripping_reference_is_cut_off_and_the_worker_moves_on(serve: Callable[..., LiveServer]) -> None:
+    server = serve(fetch_timeout=2.0)
+    key, _, _ = server.key("10")
+    headers = {"x-api-key": key}
+    server.wait_workers()
+    with peer(drip_headers(0.05)) as drip:
+        dripping = requests.post(server.url + V2, json=body(image_urls=[drip.url("/a.png")]), headers=headers).json()
+        wait_status(server.url, key, dripping["request_id"], {"PROCESSING"})
+        started = time.monotonic()
+        waiting = requests.post(server.url + V2, json=body(), headers=headers).json()
+        failed = wait_status(server.url, key, dripping["request_id"], {"FAILED"}, timeout=30)
+        cut_after = time.monotonic() - started
+        done = wait_status(server.url, key, waiting["request_id"], {"COMPLETED"}, timeout=120)
+    assert failed["error"]["status"] == 400
+    assert "took longer than 2 s" in failed["error"]["message"]
+    assert cut_after < 6  # the 2 s deadline, plus polling; it used to drip for as long as it liked
+    assert done["status"] == "COMPLETED"
+
+
+@pytest.mark.slow
+def test_a_cancelled_job_drops_its_download_at_once(serve: Callable[..., LiveServer]) -> None:
+    server = serve(fetch_timeout=600.0)
+    key, _, _ = server.key("10")
+    headers = {"x-api-key": key}
+    server.wait_workers()
+    with peer(drip_headers(0.05)) as drip:
+        dripping = requests.post(server.url + V2, json=body(image_urls=[drip.url("/a.png")]), headers=headers).json()
+        wait_status(server.url, key, dripping["request_id"], {"PROCESSING"})
+        _until(lambda: drip.open_connections == 1)
+        waiting = requests.post(server.url + V2, json=body(), headers=headers).json()
+        cancelled_at = time.monotonic()
+        requests.post(dripping["cancel_url"], headers=headers).raise_for_status()
+        _until(lambda: drip.open_connections == 0)
+        dropped_after = time.monotonic() - cancelled_at
+        started = wait_status(server.url, key, waiting["request_id"], {"PROCESSING", "COMPLETED"}, timeout=30)
+        taken_after = time.monotonic() - cancelled_at
+    print(f"cancelled download dropped after {dropped_after:.2f} s, next job taken after {taken_after:.2f} s")
+    assert dropped_after < 3 and taken_after < 5
+    assert started["status"] in ("PROCESSING", "COMPLETED")
+    wait_status(server.url, key, waiting["request_id"], {"COMPLETED"}, timeout=120)
+
+
+def _until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.02)
