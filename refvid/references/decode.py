@@ -21,14 +21,18 @@ MAX_ASPECT: Final = 4.0
 MAX_BASE64_BYTES: Final = 10 * 1024 * 1024  # "10 MB decoded from base64" (read as MiB)
 MAX_PIXELS: Final = 50_000_000
 # The largest output frame is 1920 px on either axis (1920x1080, 1080x1920, 1080x1080).
-# A reference whose *short* side is >= 1920 can cover-fill any of them at >= 1 source
-# pixel per output pixel, in either orientation, and a same-orientation photo keeps
-# 1.5-2x headroom for the camera's zoom-ins. So large JPEGs are DCT-scaled (1/2, 1/4,
-# 1/8) only while both sides stay >= WORKING_SIDE; PNG/WebP are resized only when their
-# short side exceeds twice that.
+# A reference whose *short* side is 1920 can cover-fill any of them at >= 1 source pixel
+# per output pixel, in either orientation, and a same-orientation photo keeps 1.78x
+# headroom for the camera's zoom-ins: more pixels than that are never seen. So every
+# reference is shrunk at decode to a short side of at most WORKING_SIDE (large JPEGs
+# first DCT-scaled by 1/2, 1/4 or 1/8 while both sides stay >= WORKING_SIDE).
 WORKING_SIDE: Final = 1920
+# Pixels converted to RGB at a time. Pillow holds a decoded PNG or WebP whole (4 bytes a
+# pixel, 200 MB at the 50 MP cap); converting it whole to RGB — palette, 16-bit, alpha
+# over white — made several more full-size copies (a 3600x13800 PNG peaked at 1.2 GB).
+# Strips of rows are converted and shrunk one at a time, so no full-size copy is made.
+STRIP_PIXELS: Final = 1 << 21
 EXIF_ORIENTATION: Final = 0x0112
-ALPHA_BACKGROUND: Final = 255  # transparent pixels become white (see docs/references.md)
 
 _OPENERS: Final[dict[str, type[ImageFile.ImageFile]]] = {
     # Instantiating the three plugins directly (instead of Image.open) means attacker
@@ -204,7 +208,7 @@ def decode_image(
             img.draft("RGB", (working_side, working_side))
         try:
             img.load()
-            rgb = _to_rgb(img)
+            rgb = _to_small_rgb(img, working_side)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise _too_many_pixels(index, None, max_pixels) from exc
         except MemoryError:
@@ -212,8 +216,6 @@ def decode_image(
         except Exception as exc:  # truncated/corrupt streams surface as OSError, ValueError, ...
             raise _corrupt(index, name, exc) from exc
         orientation = _orientation(img)
-    if working_side > 0:
-        rgb = _shrink(rgb, working_side)
     return _apply_orientation(rgb, orientation)
 
 
@@ -288,21 +290,53 @@ def _to_rgb(img: Image.Image) -> np.ndarray:
         grey = np.clip(np.rint(values), 0, 255).astype(np.uint8)
         return np.repeat(grey[:, :, None], 3, axis=2)
     if mode in ("RGBA", "LA", "La", "RGBa", "PA"):
-        rgba = np.asarray(img.convert("RGBA")).astype(np.uint16)
-        alpha = rgba[:, :, 3:4]
-        blended = (rgba[:, :, :3] * alpha + ALPHA_BACKGROUND * (255 - alpha) + 127) // 255
-        return blended.astype(np.uint8)
+        rgba = np.asarray(img.convert("RGBA"))
+        return _over_white(cv2.cvtColor(rgba, cv2.COLOR_RGBA2RGB), np.ascontiguousarray(rgba[:, :, 3]))
     return np.asarray(img.convert("RGB"))  # L, 1, CMYK, YCbCr, ...
 
 
-def _shrink(rgb: np.ndarray, working_side: int) -> np.ndarray:
-    height, width = rgb.shape[:2]
-    short = min(height, width)
-    if short <= 2 * working_side:
-        return rgb
+def _over_white(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Composite straight-alpha ``rgb`` over white, in 8 bits: 255 - (255 - c) * a / 255, rounded."""
+    opaque = cv2.merge([alpha, alpha, alpha])
+    return np.subtract(255, cv2.multiply(255 - rgb, opaque, scale=1 / 255), dtype=np.uint8)
+
+
+def _target_size(width: int, height: int, working_side: int) -> tuple[int, int]:
+    """(width, height) with the short side at most ``working_side``, the shape kept."""
+    short = min(width, height)
+    if working_side <= 0 or short <= working_side:
+        return width, height
     scale = working_side / short
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _to_small_rgb(img: Image.Image, working_side: int) -> np.ndarray:
+    """The loaded image as 8-bit RGB shrunk to :func:`_target_size`, a strip of rows at a time.
+
+    Each strip is converted (:func:`_to_rgb`) and resized to the final width and to 1/k of
+    its height, k the integer part of the shrink factor: strips are a multiple of k rows,
+    so area averaging never straddles two strips. A last, small resize brings the height
+    from rows/k to the final height.
+    """
+    width, height = img.size
+    out_w, out_h = _target_size(width, height, working_side)
+    k = max(1, height // out_h)
+    rows = max(k, STRIP_PIXELS // width // k * k)
+    if rows >= height and (out_w, out_h) == (width, height):
+        return _to_rgb(img)  # small enough to convert in one go, and already the right size
+    mid_h = sum(max(1, round(min(rows, height - top) / k)) for top in range(0, height, rows))
+    middle = np.empty((mid_h, out_w, 3), np.uint8)
+    at = 0
+    for top in range(0, height, rows):
+        strip = _to_rgb(img.crop((0, top, width, min(height, top + rows))))
+        size = (out_w, max(1, round(strip.shape[0] / k)))
+        if size != (strip.shape[1], strip.shape[0]):
+            strip = cv2.resize(strip, size, interpolation=cv2.INTER_AREA)
+        middle[at : at + size[1]] = strip
+        at += size[1]
+    if mid_h == out_h:
+        return middle
+    return cv2.resize(middle, (out_w, out_h), interpolation=cv2.INTER_AREA)
 
 
 def _apply_orientation(rgb: np.ndarray, orientation: int) -> np.ndarray:

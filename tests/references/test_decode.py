@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import base64
+import os
 import struct
+import subprocess
+import sys
 import warnings
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -216,13 +220,15 @@ def test_large_jpeg_is_dct_scaled_but_never_below_the_working_side() -> None:
     assert decode_image(data, 0, working_side=0).shape == (3900, 3840, 3)
 
 
-@pytest.mark.parametrize(("size", "expected"), [((1200, 800), (200, 300)), ((1000, 700), (350, 500))])
-def test_dct_scale_keeps_both_sides_at_or_above_the_working_side(
+@pytest.mark.parametrize(("size", "expected"), [((1200, 800), (200, 300)), ((1000, 700), (200, 286))])
+def test_every_reference_ends_with_its_short_side_at_the_working_side(
     size: tuple[int, int], expected: tuple[int, int]
 ) -> None:
-    image = decode_image(encode(quadrants(*size), "JPEG"), 0, working_side=200)
-    assert image.shape[:2] == expected
-    assert min(image.shape[:2]) >= 200
+    # 1200x800 DCT-scales by 1/4 to exactly 300x200; 1000x700 by 1/2 to 500x350, then shrinks.
+    for fmt in ("JPEG", "PNG", "WEBP"):
+        image = decode_image(encode(quadrants(*size), fmt), 0, working_side=200)
+        assert image.shape[:2] == expected
+        assert quadrant_colours(image) == [RED, GREEN, BLUE, WHITE]
 
 
 def test_orientation_is_applied_after_dct_scaling() -> None:
@@ -237,8 +243,69 @@ def test_enormous_png_is_resized_with_area_filter() -> None:
     image = decode_image(encode(quadrants(1000, 900), "PNG"), 0, working_side=200)
     assert image.shape == (200, 222, 3)
     assert quadrant_colours(image) == [RED, GREEN, BLUE, WHITE]
-    # Moderately large PNGs (short side <= 2× the working side) are left alone.
-    assert decode_image(encode(quadrants(400, 400), "PNG"), 0, working_side=200).shape == (400, 400, 3)
+    assert decode_image(encode(quadrants(400, 400), "PNG"), 0, working_side=200).shape == (200, 200, 3)
+    # Images at or below the working side are left alone.
+    small = quadrants(300, 200)
+    assert np.array_equal(decode_image(encode(small, "PNG"), 0, working_side=200), small)
+
+
+def test_strips_give_the_same_pixels_as_one_whole_resize(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(4)
+    rgba = rng.integers(0, 256, (1000, 700, 4), np.uint8)
+    data = encode(Image.fromarray(rgba, "RGBA"), "PNG")
+    whole = decode_image(data, 0, working_side=300)
+    monkeypatch.setattr("refvid.references.decode.STRIP_PIXELS", 700 * 7)  # 7-row strips
+    striped = decode_image(data, 0, working_side=300)
+    assert striped.shape == whole.shape == (429, 300, 3)
+    assert np.abs(striped.astype(int) - whole.astype(int)).max() <= 1
+
+
+def test_alpha_over_white_matches_the_exact_formula() -> None:
+    rng = np.random.default_rng(5)
+    rgba = rng.integers(0, 256, (256, 256, 4), np.uint8)
+    image = decode_image(encode(Image.fromarray(rgba, "RGBA"), "PNG"), 0)
+    c, a = rgba[..., :3].astype(int), rgba[..., 3:4].astype(int)
+    assert np.array_equal(image, (c * a + 255 * (255 - a) + 127) // 255)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["RGBA", "I;16", "LA"])
+def test_a_tall_png_decodes_within_a_memory_bound(mode: str, tmp_path: Path) -> None:
+    # 3600x13800 is 49.7 MP, 1:3.83: inside every limit, about 100-200 KB on the wire.
+    # Pillow holds it at up to 4 bytes a pixel (190 MiB); converting it whole used to
+    # peak at 1.2 GiB. Measured in a fresh process by its peak resident size.
+    path = tmp_path / "tall.png"
+    w, h = 3600, 13800
+    if mode == "RGBA":
+        pixels = np.zeros((h, w, 4), np.uint8)
+        pixels[..., 0], pixels[..., 3] = 200, 255
+        pixels[h // 3 : h // 2, :, 3] = 0
+        image = Image.fromarray(pixels)
+    elif mode == "LA":
+        image = Image.new("LA", (w, h), (90, 128))
+    else:
+        image = Image.fromarray((np.arange(w, dtype=np.uint16)[None, :] * 17).repeat(h, 0))
+    image.save(path, "PNG", optimize=True)
+    del image
+    assert path.stat().st_size < 300_000
+    script = (
+        "import sys\n"
+        "from refvid.references.decode import decode_image\n"
+        "def kib(name):\n"
+        "    return next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith(name))\n"
+        "data = open(sys.argv[1], 'rb').read()\n"
+        "base = kib('VmRSS')\n"
+        "open('/proc/self/clear_refs', 'w').write('5')\n"
+        "image = decode_image(data, 0)\n"
+        "print(image.shape[0], image.shape[1], kib('VmHWM') - base)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    out = subprocess.run([sys.executable, "-c", script, str(path)], env=env, capture_output=True, text=True, check=True)
+    height, width, peak_kib = map(int, out.stdout.split())
+    print(f"{mode} 3600x13800 PNG: decoded to {width}x{height}, peak +{peak_kib / 1024:.0f} MiB")
+    assert (width, height) == (1920, 7360)
+    assert peak_kib < 450 * 1024
 
 
 # --- pixel formats ------------------------------------------------------------------------
