@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from refvid.config import Settings
+from refvid.private import private_dir, private_file
 
 
 class Base(DeclarativeBase):
@@ -21,7 +24,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+def _sqlite_engine(url: str, *, immediate: bool, wal_max_bytes: int) -> Engine:
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
@@ -36,6 +39,9 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA foreign_keys=ON")
+        # After each checkpoint that resets the log, SQLite cuts the -wal file back to this
+        # size; without it the file keeps its largest size ever (see trim_wal for the rest).
+        cur.execute(f"PRAGMA journal_size_limit={int(wal_max_bytes)}")
         cur.close()
 
     if immediate:
@@ -61,6 +67,48 @@ class Database:
         self.read.kw["bind"].dispose()
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL; None for other databases and in-memory SQLite."""
+    parsed = make_url(url)
+    database = parsed.database
+    if not parsed.drivername.startswith("sqlite") or not database or database == ":memory:":
+        return None
+    return Path(database)
+
+
+def _sidecars(path: Path) -> tuple[Path, Path]:
+    return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+
+
+def trim_wal(db: Database, max_bytes: int) -> bool:
+    """Checkpoint and truncate SQLite's write-ahead log once it is over ``max_bytes``.
+
+    SQLite checkpoints on its own, but a checkpoint cannot reset the log while a reader
+    still needs old pages, so under steady traffic the -wal file can grow without limit.
+    Returns True when the log was truncated (False when it was small, or still in use).
+    """
+    path = sqlite_path(str(db.engine.url))
+    if path is None:
+        return False
+    wal = _sidecars(path)[0]
+    try:
+        if wal.stat().st_size <= max_bytes:
+            return False
+    except FileNotFoundError:
+        return False
+    # A TRUNCATE checkpoint waits for readers on old snapshots while holding the write
+    # lock: on its own short-lived connection with a 0.1 s busy timeout it gives up quickly
+    # (and is retried later) instead of stalling every writer behind a slow reader.
+    conn = sqlite3.connect(path, timeout=0.1)
+    try:
+        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    except sqlite3.OperationalError:  # locked: try again on the next round
+        return False
+    finally:
+        conn.close()
+    return not busy
+
+
 def open_db(settings: Settings) -> Database:
     """Connect, create the tables if needed, and return the session factories."""
     from refvid.billing import models as _billing  # noqa: F401  (registers tables)
@@ -68,9 +116,16 @@ def open_db(settings: Settings) -> Database:
 
     url = settings.db_url
     if url.startswith("sqlite"):
-        settings.home.mkdir(parents=True, exist_ok=True)
-        writer = _sqlite_engine(url, immediate=True)
-        reader = _sqlite_engine(url, immediate=False)
+        private_dir(settings.home)
+        path = sqlite_path(url)
+        if path is not None:
+            # SQLite creates -wal and -shm with the database file's own mode.
+            private_dir(path.parent)
+            for name in (path, *_sidecars(path)):
+                if name == path or name.exists():
+                    private_file(name)
+        writer = _sqlite_engine(url, immediate=True, wal_max_bytes=settings.wal_max_bytes)
+        reader = _sqlite_engine(url, immediate=False, wal_max_bytes=settings.wal_max_bytes)
     else:
         writer = reader = create_engine(url, pool_pre_ping=True)
     Base.metadata.create_all(writer)

@@ -19,6 +19,7 @@ from refvid.db import open_db
 from refvid.jobs.dispatch import LocalDispatcher
 from refvid.jobs.supervisor import Supervisor
 from refvid.jobs.webhooks import WebhookSender
+from refvid.private import private_dir
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        settings.results_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.results_dir)
         metrics_server = metrics.serve(settings.metrics_listen) if settings.metrics_listen else None
         if dispatcher is not None:
             dispatcher.start()

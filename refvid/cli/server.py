@@ -5,6 +5,7 @@ The ``keys`` commands talk to the database directly, so they work while the serv
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
@@ -51,7 +52,9 @@ def serve(
     from refvid.billing import create_key
     from refvid.config import Settings
     from refvid.db import open_db
+    from refvid.private import UMASK
 
+    os.umask(UMASK)  # the data directory holds secrets: nothing this server writes is for others
     settings = get_settings()
     if workers is not None:
         settings = Settings(**{**settings.model_dump(), "workers": workers})

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import undefer
 
 from refvid.billing.ledger import refund
+from refvid.billing.models import LedgerEntry
 from refvid.db import Database, utcnow
-from refvid.jobs.models import Job, Status
+from refvid.jobs.models import Job, Status, WebhookAttempt
 
 log = logging.getLogger(__name__)
 
@@ -255,6 +256,45 @@ def due_for_expiry(db: Database, now: datetime | None = None) -> list[str]:
 
 
 def mark_expired(db: Database, job_id: str) -> None:
-    """Record that a job's files were deleted, and drop its stored references too."""
+    """Record that a job's files were deleted, and drop its stored references and payload too."""
     with db.write.begin() as session:
-        session.execute(update(Job).where(Job.id == job_id).values(expired=True, request_json="{}"))
+        session.execute(
+            update(Job).where(Job.id == job_id).values(expired=True, request_json="{}", payload_json=None)
+        )
+
+
+PURGE_BATCH = 500
+
+
+def purge(db: Database, finished_before: datetime, now: datetime | None = None) -> int:
+    """Delete expired jobs that finished before ``finished_before``; returns how many.
+
+    With each job go its webhook attempts and, when it was refunded, its charge and refund
+    (they cancel out). A paid job's charge stays in the ledger. A job whose webhook is
+    still being delivered is kept until that ends.
+    """
+    now = now or utcnow()
+    removed = 0
+    while True:
+        with db.write.begin() as session:
+            ids = list(
+                session.scalars(
+                    select(Job.id)
+                    .where(
+                        Job.expires_at <= now,  # indexed; an expired job is past it
+                        Job.expired.is_(True),
+                        Job.finished_at <= finished_before,
+                        or_(Job.webhook_state.is_(None), Job.webhook_state != "pending"),
+                    )
+                    .limit(PURGE_BATCH)
+                ).all()
+            )
+            if not ids:
+                return removed
+            refunded = select(LedgerEntry.job_id).where(
+                LedgerEntry.job_id.in_(ids), LedgerEntry.kind == "refund"
+            )
+            session.execute(delete(LedgerEntry).where(LedgerEntry.job_id.in_(refunded)))
+            session.execute(delete(WebhookAttempt).where(WebhookAttempt.job_id.in_(ids)))
+            session.execute(delete(Job).where(Job.id.in_(ids)))
+            removed += len(ids)

@@ -1,18 +1,22 @@
-"""The server's housekeeping thread: keep workers alive, recover stuck jobs, expire results."""
+"""The server's housekeeping thread: keep workers alive, recover stuck jobs, expire results,
+purge old records and keep SQLite's write-ahead log small."""
 
 from __future__ import annotations
 
 import logging
 import shutil
 import threading
+import time
 from datetime import datetime, timedelta
 
 from refvid.config import Settings
-from refvid.db import Database, utcnow
+from refvid.db import Database, trim_wal, utcnow
 from refvid.jobs import lifecycle
 from refvid.jobs.dispatch import LocalDispatcher
 
 log = logging.getLogger(__name__)
+
+PURGE_SECONDS = 10.0  # how often old records are looked for
 
 
 def expire_results(db: Database, settings: Settings, now: datetime | None = None) -> list[str]:
@@ -34,6 +38,7 @@ class Supervisor(threading.Thread):
         super().__init__(name="refvid-supervisor", daemon=True)
         self.db, self.settings, self.dispatcher, self.interval = db, settings, dispatcher, interval
         self.stopping = threading.Event()
+        self._last_purge = 0.0
 
     def tick(self) -> None:
         """One round of housekeeping."""
@@ -45,6 +50,12 @@ class Supervisor(threading.Thread):
             max_attempts=self.settings.max_attempts, ttl=self.settings.result_ttl,
         )
         expire_results(self.db, self.settings)
+        if self.settings.purge_after > 0 and time.monotonic() - self._last_purge >= PURGE_SECONDS:
+            self._last_purge = time.monotonic()
+            purged = lifecycle.purge(self.db, utcnow() - timedelta(seconds=self.settings.purge_after))
+            if purged:
+                log.info("purged %d finished request(s) older than %g s", purged, self.settings.purge_after)
+        trim_wal(self.db, self.settings.wal_max_bytes)
 
     def run(self) -> None:
         while not self.stopping.wait(self.interval):

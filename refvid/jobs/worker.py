@@ -21,6 +21,7 @@ from refvid.errors import Cancelled, EngineUnavailable, InvalidReference
 from refvid.jobs import lifecycle
 from refvid.jobs.models import Job
 from refvid.net.deadline import CancelledFn
+from refvid.private import UMASK, private_dir
 from refvid.references.types import Fetcher
 from refvid.request import GenerationRequest
 
@@ -105,7 +106,7 @@ def run_job(
 
     request = GenerationRequest.model_validate_json(job.request_json)
     out_dir = settings.results_dir / job.id
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir)
     watch = _Watch(db, job.id, worker_id)
     ttl = settings.result_ttl
 
@@ -182,6 +183,8 @@ def worker_main(settings: Settings, id_prefix: str, stop: Event) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Rendering is batch work: a lower priority keeps the API's answers fast while it runs.
     os.nice(WORKER_NICENESS)
+    # Results are private: every file this process writes is 0600, every folder 0700.
+    os.umask(UMASK)
     db = open_db(settings)
     import refvid.generate  # noqa: F401  (pay the import cost before the first job)
 
