@@ -3,21 +3,24 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+# Every package is installed at the version in constraints.txt: the versions that were tested,
+# none with a known vulnerability. `make lock` rewrites it from a venv where `make test` passed.
+LOCK   := -c constraints.txt
 # torch goes in before anything that depends on it, pinned to the CPU build, so pip never pulls CUDA.
 TORCH  := torch==2.13.0
 
-.PHONY: demo test lint serve clean
+.PHONY: demo test lint serve clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.base: pyproject.toml | $(BIN)/python
-	$(PIP) install -e .
+$(VENV)/.base: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) install $(LOCK) -e .
 	@touch $@
 
-$(VENV)/.dev: pyproject.toml | $(BIN)/python
-	$(PIP) install $(TORCH)
-	$(PIP) install -e '.[dev,wan]'
+$(VENV)/.dev: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) install $(LOCK) $(TORCH)
+	$(PIP) install $(LOCK) -e '.[dev,wan]'
 	@touch $@ $(VENV)/.base
 
 demo: $(VENV)/.base
@@ -30,6 +33,9 @@ test: $(VENV)/.dev
 
 serve: $(VENV)/.base
 	$(BIN)/refvid serve --dev-key
+
+lock: $(VENV)/.dev
+	$(BIN)/python tools/lock.py > constraints.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
