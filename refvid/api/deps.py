@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import anyio
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from refvid.api import jsonbody
 from refvid.api.errors import ApiError, validation_message
 from refvid.api.metrics import Metrics
 from refvid.api.ratelimit import RateLimiter, retry_after
@@ -32,6 +34,8 @@ class AppState:
     limiter: RateLimiter
     metrics: Metrics
     dispatcher: LocalDispatcher | None = None
+    # Submits whose inline references are decoded at the same time; the others wait.
+    inline_checks: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(2))
 
 
 def app_state(request: Request) -> AppState:
@@ -92,12 +96,17 @@ async def read_json(request: Request) -> Any:
             raise too_large
         chunks.append(chunk)
     try:
-        return json.loads(b"".join(chunks))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        # A thread: a large body takes a while to parse, and the event loop serves everyone.
+        return await run_in_threadpool(jsonbody.parse, b"".join(chunks))
+    except jsonbody.NotJson as exc:
         raise ApiError(
             422, "invalid_json",
-            f"the body is not valid JSON ({exc}); send a JSON object with Content-Type: "
-            "application/json",
+            f"{exc}; send a JSON object with Content-Type: application/json",
+        ) from None
+    except jsonbody.TooDeep as exc:
+        raise ApiError(
+            422, "invalid_field", f"invalid request — {exc}",
+            fields=[{"field": exc.field, "message": str(exc).split(": ", 1)[1]}],
         ) from None
 
 

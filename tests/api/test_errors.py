@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import requests
 
-from .live import LiveServer, body
+from .live import LiveServer, body, image_b64
 
 V1 = "/v1/vidu-q1-reference-to-video"
 V2 = "/v2/vidu-q1-reference-to-video"
@@ -208,3 +208,63 @@ def test_not_ready_is_503_in_the_error_shape(idle: LiveServer) -> None:
     error = _error(response, 503, "not_ready")
     assert error["status"] == "not ready" and error["problems"][0].startswith("database")
     assert "database" in error["error"]
+
+
+@pytest.mark.parametrize("path", [V1, V2])
+def test_deeply_nested_json_is_422_naming_the_field(idle: LiveServer, path: str) -> None:
+    key, _, _ = idle.key("10")
+    headers = {"x-api-key": key, "Content-Type": "application/json"}
+    # 1000 levels: more than json.loads can parse without a RecursionError.
+    raw = '{"prompt": "p", "image_urls": ' + "[" * 1000 + "]" * 1000 + "}"
+    error = _error(requests.post(idle.url + path, data=raw, headers=headers), 422, "invalid_field")
+    assert error["fields"][0]["field"].startswith("image_urls[0][0]")
+    assert "nested more than 32 levels" in error["error"]
+    # 300 levels in a v2 payload: 600 bytes that pydantic could not serialise to hash.
+    nested: Any = []
+    for _ in range(300):
+        nested = [nested]
+    response = requests.post(idle.url + path, json=body(payload=nested), headers=headers)
+    error = _error(response, 422, "invalid_field")
+    assert error["fields"][0]["field"].startswith("payload[0][0]")
+    assert requests.get(idle.url + "/v2/requests", headers=headers).json()["data"] == []
+
+
+def test_inline_reference_is_checked_before_any_charge(idle: LiveServer) -> None:
+    key, _, key_id = idle.key("1")
+    headers = {"x-api-key": key}
+    for path in (V1, V2):
+        bad = body(image_urls=[image_b64(1), "bm90IGFuIGltYWdl"])  # base64 of "not an image"
+        error = _error(requests.post(idle.url + path, json=bad, headers=headers), 400, "invalid_reference")
+        assert "image_urls[1]" in error["error"] and error["index"] == 1
+        assert error["remaining_credits"] == "1"
+    gif = body(image_urls=[_gif_b64()])
+    error = _error(requests.post(idle.url + V2, json=gif, headers=headers), 400, "invalid_reference")
+    assert "GIF" in error["error"] and "path" not in error["error"]
+    # Nothing was charged or queued: the one credit still buys a valid request.
+    assert requests.get(idle.url + "/v2/requests", headers=headers).json()["data"] == []
+    from refvid.billing import balance_of
+
+    assert balance_of(idle.state.db, key_id) == 1000
+    assert requests.post(idle.url + V2, json=body(), headers=headers).status_code == 202
+
+
+def test_whole_numbers_written_as_floats_are_accepted(idle: LiveServer) -> None:
+    key, _, _ = idle.key("10")
+    headers = {"x-api-key": key}
+    response = requests.post(idle.url + V2, json=body(seed=42.0, duration=5.0), headers=headers)
+    assert response.status_code == 202, response.text
+    result = requests.get(response.json()["result_url"], headers=headers).json()
+    assert result["seed"] == 42 and result["duration"] in (None, 5)
+    error = _error(requests.post(idle.url + V2, json=body(seed=42.5), headers=headers), 422, "invalid_field")
+    assert error["fields"][0]["field"] == "seed"
+
+
+def _gif_b64() -> str:
+    import base64
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (200, 200), (250, 10, 10)).save(buf, format="GIF")
+    return base64.b64encode(buf.getvalue()).decode()
