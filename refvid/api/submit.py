@@ -18,9 +18,9 @@ from refvid.api.deps import app_state, body_hash, check_rate, parse, read_json, 
 from refvid.api.errors import ApiError, request_id_of
 from refvid.api.ratelimit import retry_after
 from refvid.api.schemas import AsyncGenerationRequest
+from refvid.billing.credits import format_credits, price
 from refvid.billing.keys import balance_of
 from refvid.billing.models import ApiKey
-from refvid.config import format_credits
 from refvid.errors import InvalidReference
 from refvid.jobs import store
 from refvid.jobs.models import Job
@@ -70,7 +70,7 @@ async def accept(request: Request, *, sync: bool) -> tuple[ApiKey, Job, bool]:
             422, "invalid_header", f"Idempotency-Key must be 1–{IDEMPOTENCY_MAX} characters long"
         )
     await check_references(request, key, generation)
-    cost = state.settings.cost_units(generation.duration)
+    cost = price(state.settings, generation.duration)
     try:
         submitted = await run_in_threadpool(
             lambda: store.submit(

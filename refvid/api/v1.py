@@ -13,8 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from refvid.api.deps import app_state
 from refvid.api.errors import ApiError
 from refvid.api.submit import accept
+from refvid.billing.credits import format_credits
 from refvid.billing.keys import balance_of
-from refvid.config import format_credits
 from refvid.jobs import lifecycle, store
 from refvid.jobs.documents import links
 from refvid.jobs.models import FINAL, Job, Status

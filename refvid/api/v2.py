@@ -15,9 +15,9 @@ from refvid.api.deps import app_state, require_key
 from refvid.api.errors import ApiError
 from refvid.api.schemas import AsyncGenerationRequest
 from refvid.api.submit import accept
+from refvid.billing.credits import format_credits
 from refvid.billing.keys import balance_of
 from refvid.billing.models import ApiKey
-from refvid.config import format_credits
 from refvid.jobs import lifecycle, store
 from refvid.jobs.documents import links, result_document, status_document
 from refvid.jobs.models import FINAL, Job, Status

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from refvid.config import format_credits
+from refvid.billing.credits import format_credits
 from refvid.jobs.models import Job, Status, WebhookAttempt
 
 
