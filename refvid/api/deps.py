@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, TypeVar
 
 import anyio
-from fastapi import Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -44,7 +46,13 @@ def app_state(request: Request) -> AppState:
     return state
 
 
-async def require_key(request: Request) -> ApiKey:
+# Declared for the OpenAPI document (Swagger UI's "Authorize"); require_key reads the header.
+API_KEY_HEADER = APIKeyHeader(name="x-api-key", auto_error=False, description="Your refvid API key.")
+
+
+async def require_key(
+    request: Request, _declared: Annotated[str | None, Security(API_KEY_HEADER)] = None
+) -> ApiKey:
     """The caller's API key from ``x-api-key`` (or ``Authorization: Bearer``), else 401."""
     key = request.headers.get("x-api-key")
     if not key:
@@ -63,6 +71,33 @@ async def require_key(request: Request) -> ApiKey:
     return row
 
 
+KeyDep = Annotated[ApiKey, Depends(require_key)]
+
+
+def reset_at(seconds: float) -> str:
+    """The ``x-rate-limit-reset-at-utc`` value: when a retry may succeed, ISO 8601 UTC."""
+    at = datetime.now(UTC) + timedelta(seconds=float(retry_after(seconds)))
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def too_many(wait: float) -> dict[str, str]:
+    """The headers of a 429: ``Retry-After`` and the gateway's ``x-rate-limit-reset-at-utc``."""
+    return {"Retry-After": retry_after(wait), "x-rate-limit-reset-at-utc": reset_at(wait)}
+
+
+def require_json(request: Request) -> None:
+    """406 unless the body is declared ``application/json`` (the gateway's answer)."""
+    declared = request.headers.get("content-type", "")
+    media = declared.split(";", 1)[0].strip().lower()
+    if media != "application/json":
+        shown = f"'{declared[:100]}'" if declared else "missing"
+        raise ApiError(
+            406, "unsupported_media_type",
+            f"the Content-Type header is {shown}; send the body as JSON with "
+            "Content-Type: application/json",
+        )
+
+
 def check_rate(request: Request, key: ApiKey) -> None:
     """429 with Retry-After when the key has used up its submits for now."""
     state = app_state(request)
@@ -73,7 +108,7 @@ def check_rate(request: Request, key: ApiKey) -> None:
             429, "rate_limited",
             f"too many requests: this key may submit {state.settings.rate_limit} per minute; "
             f"retry after {retry_after(wait)} s",
-            headers={"Retry-After": retry_after(wait)},
+            headers=too_many(wait),
         )
 
 

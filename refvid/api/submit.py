@@ -14,7 +14,16 @@ import anyio
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from refvid.api.deps import app_state, body_hash, check_rate, parse, read_json, require_key
+from refvid.api.deps import (
+    app_state,
+    body_hash,
+    check_rate,
+    parse,
+    read_json,
+    require_json,
+    require_key,
+    too_many,
+)
 from refvid.api.errors import ApiError, request_id_of
 from refvid.api.ratelimit import retry_after
 from refvid.api.schemas import AsyncGenerationRequest
@@ -48,6 +57,7 @@ async def accept(request: Request, *, sync: bool) -> tuple[ApiKey, Job, bool]:
     """Authenticate, validate and queue the body; returns (key, job, created)."""
     state = app_state(request)
     key = await require_key(request)
+    require_json(request)
     check_rate(request, key)
     data = await read_json(request)
     model: GenerationRequest = parse(GenerationRequest if sync else AsyncGenerationRequest, data)
@@ -91,9 +101,9 @@ async def accept(request: Request, *, sync: bool) -> tuple[ApiKey, Job, bool]:
         ) from None
     except store.QueueFull as exc:
         state.metrics.rejected.labels(reason="queue_full").inc()
-        wait = retry_after(min(60.0, 2.0 * state.settings.max_queue / max(1, state.settings.workers)))
+        wait = min(60.0, 2.0 * state.settings.max_queue / max(1, state.settings.workers))
         raise ApiError(
-            429, "queue_full", f"{exc}; retry after {wait} s", headers={"Retry-After": wait}
+            429, "queue_full", f"{exc}; retry after {retry_after(wait)} s", headers=too_many(wait)
         ) from None
     except store.IdempotencyConflict as exc:
         raise ApiError(409, "idempotency_conflict", str(exc)) from None

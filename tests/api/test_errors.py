@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -82,9 +84,8 @@ def test_missing_field_and_bad_json_are_422(idle: LiveServer) -> None:
     del data["prompt"]
     error = _error(requests.post(idle.url + V1, json=data, headers={"x-api-key": key}), 422, "invalid_field")
     assert error["fields"][0]["field"] == "prompt"
-    error = _error(
-        requests.post(idle.url + V1, data=b"{not json", headers={"x-api-key": key}), 422, "invalid_json"
-    )
+    json_headers = {"x-api-key": key, "Content-Type": "application/json"}
+    error = _error(requests.post(idle.url + V1, data=b"{not json", headers=json_headers), 422, "invalid_json")
     assert "JSON" in error["error"]
 
 
@@ -112,7 +113,8 @@ def test_body_over_the_limit_is_413_with_or_without_content_length(idle: LiveSer
         for _ in range(20):
             yield b" " * 8192
 
-    response = requests.post(idle.url + V1, data=chunks(), headers={"x-api-key": key})
+    headers = {"x-api-key": key, "Content-Type": "application/json"}
+    response = requests.post(idle.url + V1, data=chunks(), headers=headers)
     _error(response, 413, "body_too_large")
 
 
@@ -127,6 +129,19 @@ def test_not_enough_credits_is_406_and_nothing_is_charged(idle: LiveServer) -> N
     assert balance_of(idle.state.db, key_id) == 1500
 
 
+@pytest.mark.parametrize("path", [V1, V2])
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_wrong_or_missing_content_type_is_406(idle: LiveServer, path: str, content_type: str | None) -> None:
+    key, _, _ = idle.key("10")
+    headers = {"x-api-key": key, **({"Content-Type": content_type} if content_type else {})}
+    response = requests.post(idle.url + path, data=json.dumps(body()), headers=headers)
+    error = _error(response, 406, "unsupported_media_type")
+    assert "Content-Type: application/json" in error["error"]
+    assert (content_type or "missing") in error["error"]
+    ok = {"x-api-key": key, "Content-Type": "Application/JSON; charset=utf-8"}
+    assert requests.post(idle.url + V2, data=json.dumps(body()), headers=ok).status_code == 202
+
+
 def test_rate_limit_is_429_with_retry_after(serve: Callable[..., LiveServer]) -> None:
     server = serve(workers=0, rate_limit=2)
     key, _, _ = server.key("100")
@@ -138,6 +153,9 @@ def test_rate_limit_is_429_with_retry_after(serve: Callable[..., LiveServer]) ->
     response = requests.post(server.url + V2, json=body(), headers={"x-api-key": key})
     error = _error(response, 429, "rate_limited")
     assert int(response.headers["retry-after"]) >= 1
+    reset = datetime.strptime(response.headers["x-rate-limit-reset-at-utc"], "%Y-%m-%dT%H:%M:%SZ")
+    wait = reset.replace(tzinfo=UTC) - datetime.now(UTC)
+    assert timedelta(seconds=-2) < wait - timedelta(seconds=int(response.headers["retry-after"])) < timedelta(seconds=2)
     assert "per minute" in error["error"]
     other, _, _ = server.key("100", name="other")  # limits are per key
     assert requests.post(server.url + V2, json=body(), headers={"x-api-key": other}).status_code == 202
@@ -150,6 +168,7 @@ def test_full_queue_is_429_with_retry_after(idle: LiveServer) -> None:
     response = requests.post(idle.url + V2, json=body(), headers={"x-api-key": key})
     error = _error(response, 429, "queue_full")
     assert int(response.headers["retry-after"]) >= 1
+    assert response.headers["x-rate-limit-reset-at-utc"].endswith("Z")
     assert "queue is full" in error["error"]
 
 
