@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
+from refvid.billing import models as _billing_tables  # noqa: F401  (registers the tables)
 from refvid.config import Settings
+from refvid.jobs import models as _job_tables  # noqa: F401
+from refvid.orm import Base, utcnow
 from refvid.private import private_dir, private_file
 
-
-class Base(DeclarativeBase):
-    """Declarative base shared by the billing and jobs models."""
-
-
-def utcnow() -> datetime:
-    """Naive UTC now: SQLite drops tz info, so every timestamp is stored naive UTC."""
-    return datetime.now(UTC).replace(tzinfo=None)
+__all__ = ["Base", "Database", "open_db", "utcnow"]
 
 
 def _sqlite_engine(url: str, *, immediate: bool, wal_max_bytes: int) -> Engine:
@@ -111,16 +106,14 @@ def trim_wal(db: Database, max_bytes: int) -> bool:
 
 def open_db(settings: Settings) -> Database:
     """Connect, create the tables if needed, and return the session factories."""
-    from refvid.billing import models as _billing  # noqa: F401  (registers tables)
-    from refvid.jobs import models as _jobs  # noqa: F401
-
     url = settings.db_url
     if url.startswith("sqlite"):
         private_dir(settings.home)
         path = sqlite_path(url)
         if path is not None:
-            # SQLite creates -wal and -shm with the database file's own mode.
-            private_dir(path.parent)
+            # SQLite creates -wal and -shm with the database file's own mode. A folder of the
+            # operator's choosing (outside REFVID_HOME) is created private but not changed.
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             for name in (path, *_sidecars(path)):
                 if name == path or name.exists():
                     private_file(name)

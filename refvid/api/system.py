@@ -5,27 +5,33 @@ from __future__ import annotations
 import hmac
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from refvid.api.deps import app_state
 from refvid.api.errors import ApiError
+from refvid.documents import ErrorBody, Health, NotReady, Readiness
 
 router = APIRouter(tags=["system"])
 
 STATIC = "/static/swagger"
 
 
-@router.get("/healthz", summary="Liveness: the process answers")
-def healthz() -> dict[str, str]:
+@router.get("/healthz", response_model=Health, summary="Liveness: the process answers")
+def healthz() -> Health:
     """Always ``ok`` while the server runs."""
-    return {"status": "ok"}
+    return Health(status="ok")
 
 
-@router.get("/readyz", summary="Readiness: database reachable and workers running")
-async def readyz(request: Request) -> JSONResponse:
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"model": NotReady, "description": "Not ready; `problems` says why."}},
+    summary="Readiness: database reachable and workers running",
+)
+async def readyz(request: Request) -> Readiness:
     """200 when requests can be served and rendered, else 503 with the reason."""
     state = app_state(request)
 
@@ -41,11 +47,27 @@ async def readyz(request: Request) -> JSONResponse:
     alive = state.dispatcher.alive if state.dispatcher is not None else 0
     if state.settings.workers and alive == 0:
         problems.append("no render worker is running")
-    body = {"status": "ready" if not problems else "not ready", "workers": alive, "problems": problems}
-    return JSONResponse(body, status_code=200 if not problems else 503)
+    if problems:
+        raise ApiError(
+            503, "not_ready", f"not ready: {'; '.join(problems)}",
+            status="not ready", workers=alive, problems=problems,
+        )
+    return Readiness(status="ready", workers=alive, problems=[])
 
 
-@router.get("/metrics", summary="Prometheus metrics")
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+            "description": "Prometheus text exposition format.",
+        },
+        401: {"model": ErrorBody, "description": "REFVID_METRICS_TOKEN is set: send it as a Bearer token."},
+        404: {"model": ErrorBody, "description": "Served on REFVID_METRICS_LISTEN instead."},
+    },
+    summary="Prometheus metrics",
+)
 async def metrics(request: Request) -> Response:
     """Text exposition format.
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import undefer
 from refvid.billing.ledger import refund
 from refvid.billing.models import LedgerEntry
 from refvid.db import Database, utcnow
-from refvid.jobs.models import Job, Status, WebhookAttempt
+from refvid.jobs.models import Job, Status, WebhookAttempt, WebhookState
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +76,9 @@ def _final_values(job: Job | None, ttl: float, now: datetime, notify: bool = Tru
     }
     if job is not None and job.webhook_url:
         if notify:
-            values.update(webhook_state="pending", webhook_next_at=now)
+            values.update(webhook_state=WebhookState.PENDING, webhook_next_at=now)
         else:
-            values.update(webhook_state="skipped", webhook_next_at=None)
+            values.update(webhook_state=WebhookState.SKIPPED, webhook_next_at=None)
     return values
 
 
@@ -284,7 +284,7 @@ def purge(db: Database, finished_before: datetime, now: datetime | None = None) 
                         Job.expires_at <= now,  # indexed; an expired job is past it
                         Job.expired.is_(True),
                         Job.finished_at <= finished_before,
-                        or_(Job.webhook_state.is_(None), Job.webhook_state != "pending"),
+                        or_(Job.webhook_state.is_(None), Job.webhook_state != WebhookState.PENDING),
                     )
                     .limit(PURGE_BATCH)
                 ).all()

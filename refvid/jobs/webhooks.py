@@ -33,7 +33,7 @@ from refvid.billing.models import ApiKey
 from refvid.config import Settings
 from refvid.db import Database, utcnow
 from refvid.jobs.documents import result_document
-from refvid.jobs.models import Job, WebhookAttempt
+from refvid.jobs.models import Job, WebhookAttempt, WebhookState
 from refvid.net.deadline import blocking, pinned_client, run_with_deadline
 from refvid.net.policy import ResolvedTarget, UrlRejected, check_url
 
@@ -119,7 +119,7 @@ def deliver(db: Database, settings: Settings, job_id: str) -> bool:
     """Make one delivery attempt for a job whose webhook is pending; True when delivered."""
     with db.read() as session:
         job = session.get(Job, job_id)
-        if job is None or job.webhook_state != "pending" or not job.webhook_url:
+        if job is None or job.webhook_state != WebhookState.PENDING or not job.webhook_url:
             return False
         secret = session.scalar(select(ApiKey.webhook_secret).where(ApiKey.id == job.key_id)) or ""
         done = session.scalar(
@@ -129,7 +129,7 @@ def deliver(db: Database, settings: Settings, job_id: str) -> bool:
             .limit(1)
         )
     attempt = int(done or 0) + 1
-    document = result_document(job, balance_of(db, job.key_id), settings.public_url or None)
+    document = result_document(job, balance_of(db, job.key_id), settings.public_url or None, secret)
     body = json.dumps(document, sort_keys=True).encode()
     headers = {
         "Content-Type": "application/json",
@@ -149,11 +149,11 @@ def deliver(db: Database, settings: Settings, job_id: str) -> bool:
         error = f"{type(exc).__name__}: {exc}"[:500]
     backoff = settings.webhook_backoff
     if ok:
-        state, next_at = "delivered", None
+        state, next_at = WebhookState.DELIVERED, None
     elif attempt <= len(backoff):
-        state, next_at = "pending", utcnow() + timedelta(seconds=backoff[attempt - 1])
+        state, next_at = WebhookState.PENDING, utcnow() + timedelta(seconds=backoff[attempt - 1])
     else:
-        state, next_at = "failed", None
+        state, next_at = WebhookState.FAILED, None
     with db.write.begin() as session:
         session.add(
             WebhookAttempt(job_id=job_id, attempt=attempt, status_code=status_code, error=error, ok=ok)
@@ -182,7 +182,7 @@ def due(db: Database, limit: int = 200, skip_keys: Iterable[int] = ()) -> list[D
     """
     query = (
         select(Job.id, Job.key_id, Job.webhook_url)
-        .where(Job.webhook_state == "pending", Job.webhook_next_at <= utcnow())
+        .where(Job.webhook_state == WebhookState.PENDING, Job.webhook_next_at <= utcnow())
         .order_by(Job.webhook_next_at)
         .limit(limit)
     )

@@ -20,9 +20,8 @@ from refvid.db import Database, open_db
 from refvid.errors import Cancelled, EngineUnavailable, InvalidReference
 from refvid.jobs import lifecycle
 from refvid.jobs.models import Job
-from refvid.net.deadline import CancelledFn
 from refvid.private import UMASK, private_dir
-from refvid.references.types import Fetcher
+from refvid.references.load import ReferencePolicy, load_references
 from refvid.request import GenerationRequest
 
 log = logging.getLogger(__name__)
@@ -30,20 +29,6 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 0.25
 ALIVE_SECONDS = 5.0
 WORKER_NICENESS = 5
-
-
-def make_fetcher(settings: Settings, cancelled: CancelledFn | None = None) -> Fetcher:
-    """The SSRF-safe URL fetcher configured from the settings; stops when ``cancelled()``."""
-    from refvid.references.fetch import UrlFetcher
-
-    fetcher: Fetcher = UrlFetcher(
-        allowed_networks=list(settings.allow_private_networks),
-        max_bytes=settings.fetch_max_bytes,
-        timeout=settings.fetch_timeout,
-        deadline=settings.fetch_timeout,  # the setting promises seconds for one whole download
-        cancelled=cancelled,
-    )
-    return fetcher
 
 
 class _Watch:
@@ -94,21 +79,22 @@ class _Watch:
 
 
 def run_job(
-    db: Database, settings: Settings, job: Job, worker_id: str, fetcher: Fetcher | None = None
+    db: Database, settings: Settings, job: Job, worker_id: str, policy: ReferencePolicy | None = None
 ) -> str:
     """Render a claimed job and record its outcome; returns the final status written.
 
-    Without a ``fetcher``, URL references are downloaded with the settings' fetcher,
-    which drops its downloads as soon as the job is cancelled.
+    Without a ``policy``, URL references are downloaded as the settings say, and the
+    downloads stop as soon as the job is cancelled.
     """
     from refvid.generate import generate
-    from refvid.references.load import load_references
 
     request = GenerationRequest.model_validate_json(job.request_json)
     out_dir = settings.results_dir / job.id
     private_dir(out_dir)
     watch = _Watch(db, job.id, worker_id)
     ttl = settings.result_ttl
+    if policy is None:
+        policy = ReferencePolicy.for_server(settings, cancelled=watch.cancelled)
 
     def failed(status: int, code: str, message: str) -> str:
         shutil.rmtree(out_dir, ignore_errors=True)
@@ -117,11 +103,9 @@ def run_job(
         )
         return "FAILED"
 
-    if fetcher is None:
-        fetcher = make_fetcher(settings, cancelled=watch.cancelled)
     try:
         with watch:
-            references = load_references(request.image_urls, allow_paths=False, fetcher=fetcher)
+            references = load_references(request.image_urls, policy)
             result = generate(
                 request,
                 out_dir / "video.mp4",

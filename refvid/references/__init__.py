@@ -5,15 +5,26 @@ from __future__ import annotations
 from refvid.net.policy import ResolvedTarget, UrlRejected, check_url
 from refvid.references.decode import decode_base64, decode_image
 from refvid.references.fetch import UrlFetcher
-from refvid.references.load import load_reference, load_references
+from refvid.references.load import (
+    CLI,
+    SERVER,
+    ReferencePolicy,
+    check_inline,
+    load_reference,
+    load_references,
+)
 from refvid.references.types import Fetcher, Reference
 
 __all__ = [
+    "CLI",
+    "SERVER",
     "Fetcher",
     "Reference",
+    "ReferencePolicy",
     "ResolvedTarget",
     "UrlFetcher",
     "UrlRejected",
+    "check_inline",
     "check_url",
     "decode_base64",
     "decode_image",
