@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     max_queue: int = Field(default=100, ge=1, description="Queued requests before submits get 429.")
     rate_limit: int = Field(default=60, ge=1, description="Submits per key per minute.")
     max_body_bytes: int = Field(default=100 * 1024 * 1024, ge=1024, description="Largest request body.")
+    body_buffer_bytes: int = Field(
+        default=256 * 1024 * 1024, ge=1024 * 1024,
+        description="Bytes of request bodies held at once; submits beyond get 503 (one key: half).",
+    )
+    body_timeout: float = Field(default=120.0, gt=0, description="Seconds a request body may take to arrive.")
     sync_timeout: float = Field(default=600.0, gt=0, description="Seconds v1 waits before answering 504.")
     result_ttl: float = Field(default=24 * 3600.0, gt=0, description="Seconds results are kept.")
     cost_5s: Decimal = Field(default=Decimal("1"), ge=0, description="Credits charged for a 5 s video.")

@@ -10,6 +10,7 @@ import secrets
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -19,6 +20,7 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 
 def _integral(value: object) -> object:
@@ -50,7 +52,26 @@ FRAME_SIZES: dict[str, tuple[int, int]] = {
     "1:1": (1080, 1080),
 }
 
-ImageSource = Annotated[str, Field(min_length=1)]
+# The longest image_urls item worth reading: base64 of the 10 MiB decoded-image limit
+# (refvid.references.decode.MAX_BASE64_BYTES), with the decoder's 5 % slack for line
+# breaks and room for a data: header. Anything longer can only be refused later, after
+# it was hashed, serialised and stored; tests/test_request.py checks the two agree.
+MAX_SOURCE_CHARS = int(4 * ((10 * 1024 * 1024 + 2) // 3) * 1.05) + 2048
+
+
+def _not_too_long(value: str) -> str:
+    if len(value) > MAX_SOURCE_CHARS:
+        raise PydanticCustomError(
+            "source_too_long",
+            "is {chars:.1f} million characters; a base64 reference may be at most 10 MB "
+            "decoded (about {limit:.1f} million characters) — send a smaller image or an "
+            "http(s) URL",
+            {"chars": len(value) / 1e6, "limit": MAX_SOURCE_CHARS / 1e6},
+        )
+    return value
+
+
+ImageSource = Annotated[str, Field(min_length=1), AfterValidator(_not_too_long)]
 
 
 class GenerationRequest(BaseModel):

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from refvid.request import GenerationRequest, validation_message
+from refvid.references.decode import MAX_BASE64_BYTES, max_base64_chars
+from refvid.request import MAX_SOURCE_CHARS, GenerationRequest, validation_message
 
 VALID: dict[str, Any] = {"prompt": "a cat on a sofa", "image_urls": ["aGVsbG8="]}
 
@@ -118,3 +119,14 @@ def test_seed_zero_is_replaced_and_others_kept() -> None:
     chosen = make(seed=0).with_seed()
     assert 1 <= chosen.seed <= 999_999
     assert make(seed=42).with_seed().seed == 42
+
+
+def test_an_image_source_is_capped_at_the_base64_size_of_the_image_limit() -> None:
+    assert int(max_base64_chars(MAX_BASE64_BYTES) * 1.05) + 1024 <= MAX_SOURCE_CHARS
+    assert max_base64_chars(MAX_BASE64_BYTES) * 1.1 > MAX_SOURCE_CHARS
+    GenerationRequest(prompt="x", image_urls=["A" * MAX_SOURCE_CHARS])
+    with pytest.raises(ValidationError) as info:
+        GenerationRequest(prompt="x", image_urls=["ok", "A" * (MAX_SOURCE_CHARS + 1)])
+    error = info.value.errors()[0]
+    assert error["loc"] == ("image_urls", 1) and error["type"] == "source_too_long"
+    assert "at most 10 MB decoded" in error["msg"] and "http(s) URL" in error["msg"]

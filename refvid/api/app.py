@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from refvid.api import errors, openapi, system, v1, v2
+from refvid.api.bodies import BodyBudget
 from refvid.api.deps import AppState
 from refvid.api.metrics import Metrics
 from refvid.api.middleware import RequestIdMiddleware
@@ -43,7 +44,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     metrics = Metrics(db, lambda: dispatcher.alive if dispatcher is not None else 0)
     state = AppState(
         settings=settings, db=db, limiter=RateLimiter(settings.rate_limit), metrics=metrics,
-        dispatcher=dispatcher,
+        dispatcher=dispatcher, bodies=BodyBudget(settings.body_buffer_bytes),
     )
 
     @asynccontextmanager

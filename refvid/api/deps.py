@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from refvid.api import jsonbody
+from refvid.api.bodies import BodyBudget, Reservation, read_body
 from refvid.api.errors import ApiError, validation_message
 from refvid.api.metrics import Metrics
 from refvid.api.ratelimit import RateLimiter, retry_after
@@ -25,6 +26,7 @@ from refvid.db import Database
 from refvid.jobs.dispatch import LocalDispatcher
 
 M = TypeVar("M", bound=BaseModel)
+HASH_SLICE = 1 << 20
 
 
 @dataclass
@@ -38,6 +40,8 @@ class AppState:
     dispatcher: LocalDispatcher | None = None
     # Submits whose inline references are decoded at the same time; the others wait.
     inline_checks: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(2))
+    # Bytes of request bodies in memory at once (REFVID_BODY_BUFFER_BYTES).
+    bodies: BodyBudget = field(default_factory=lambda: BodyBudget(256 * 1024 * 1024))
 
 
 def app_state(request: Request) -> AppState:
@@ -122,27 +126,19 @@ def check_rate(request: Request, key: ApiKey) -> None:
         )
 
 
-async def read_json(request: Request) -> Any:
-    """The JSON body, refused with 413 as soon as it grows past the configured limit."""
-    limit = app_state(request).settings.max_body_bytes
-    too_large = ApiError(
-        413, "body_too_large",
-        f"the request body is larger than {limit} bytes: send fewer or smaller images "
-        "(or URLs instead of base64)",
+async def read_json(request: Request, reservation: Reservation) -> Any:
+    """The JSON body, counted against the body budget (see :mod:`refvid.api.bodies`).
+
+    413 as soon as it grows past the configured limit, 503 when too many bodies are in
+    memory at once, 408 when it arrives too slowly; 422 when it is not JSON.
+    """
+    settings = app_state(request).settings
+    raw = await read_body(
+        request, reservation, limit=settings.max_body_bytes, timeout=settings.body_timeout
     )
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise too_large
-    chunks: list[bytes] = []
-    total = 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > limit:
-            raise too_large
-        chunks.append(chunk)
     try:
         # A thread: a large body takes a while to parse, and the event loop serves everyone.
-        return await run_in_threadpool(jsonbody.parse, b"".join(chunks))
+        return await run_in_threadpool(jsonbody.parse, raw)
     except jsonbody.NotJson as exc:
         raise ApiError(
             422, "invalid_json",
@@ -166,7 +162,15 @@ def parse(model: type[M], data: Any) -> M:
         raise ApiError(422, "invalid_field", message, fields=fields) from None
 
 
-def body_hash(model: BaseModel) -> str:
-    """Canonical hash of a validated body, for Idempotency-Key comparison."""
-    canonical = json.dumps(model.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+def body_hash(request_json: str, extras: dict[str, Any]) -> str:
+    """Hash of a validated body for Idempotency-Key comparison, from its one serialisation.
+
+    ``request_json`` is the request as it will be stored (hashed a slice at a time, so no
+    second copy of a body of base64 images is made); ``extras`` are the small fields kept
+    beside it (webhook URL, payload), hashed with sorted keys.
+    """
+    digest = hashlib.sha256()
+    for start in range(0, len(request_json), HASH_SLICE):
+        digest.update(request_json[start : start + HASH_SLICE].encode())
+    digest.update(b"\n" + json.dumps(extras, sort_keys=True, separators=(",", ":")).encode())
+    return digest.hexdigest()

@@ -14,6 +14,7 @@ import anyio
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
+from refvid.api.bodies import discard_body
 from refvid.api.deps import (
     app_state,
     body_hash,
@@ -54,14 +55,54 @@ async def check_references(request: Request, key: ApiKey, generation: Generation
         ) from None
 
 
+async def require_funds(request: Request, key: ApiKey) -> None:
+    """406 before the body is read when the key cannot pay for even the cheapest request.
+
+    The body is drained (never kept) first, so clients that send it whole before reading
+    the answer still see the 406. An Idempotency-Key already used by this key is let
+    through: replaying a request costs nothing.
+    """
+    state = app_state(request)
+    cheapest = min(price(state.settings, 5), price(state.settings, 10))
+    if key.balance >= cheapest:
+        return
+    idem = request.headers.get("idempotency-key")
+    if idem:
+        replay: bool = await run_in_threadpool(store.has_idempotency_key, state.db, key.id, idem)
+        if replay:
+            return
+    state.metrics.rejected.labels(reason="credits").inc()
+    await discard_body(
+        request, limit=state.settings.max_body_bytes, timeout=state.settings.body_timeout
+    )
+    raise ApiError(
+        406, "insufficient_credits",
+        f"not enough credits: the key has {format_credits(key.balance)} and the cheapest "
+        f"request costs {format_credits(cheapest)}; ask the operator to add credits",
+        cost=format_credits(cheapest), remaining_credits=format_credits(key.balance),
+    )
+
+
 async def accept(request: Request, *, sync: bool) -> tuple[ApiKey, Job, bool]:
-    """Authenticate, validate and queue the body; returns (key, job, created)."""
+    """Authenticate, validate and queue the body; returns (key, job, created).
+
+    The body is held in memory only within the body budget, and only for a key that can
+    pay; it is parsed once and serialised once (the stored request, also what is hashed).
+    """
     state = app_state(request)
     key = await require_key(request)
     require_json(request)
+    await require_funds(request, key)
     check_rate(request, key)
-    data = await read_json(request)
+    async with state.bodies.hold(key.id) as reservation:
+        data = await read_json(request, reservation)
+        return await _queue(request, key, data, sync=sync)
+
+
+async def _queue(request: Request, key: ApiKey, data: Any, *, sync: bool) -> tuple[ApiKey, Job, bool]:
+    state = app_state(request)
     model: GenerationRequest = parse(GenerationRequest if sync else AsyncGenerationRequest, data)
+    del data
     webhook_url: str | None = None
     payload: Any = None
     generation = model
@@ -82,13 +123,15 @@ async def accept(request: Request, *, sync: bool) -> tuple[ApiKey, Job, bool]:
         )
     await check_references(request, key, generation)
     cost = price(state.settings, generation.duration)
+    request_json = generation.model_dump_json()
+    digest = body_hash(request_json, {"webhook_url": webhook_url, "payload": payload})
     try:
         submitted = await run_in_threadpool(
             lambda: store.submit(
-                state.db, key_id=key.id, request=generation, body_hash=body_hash(model), cost=cost,
+                state.db, key_id=key.id, request=generation, body_hash=digest, cost=cost,
                 max_queue=state.settings.max_queue, webhook_url=webhook_url, payload=payload,
                 idempotency_key=idem, sync=sync, base_url=public_base(request),
-                job_id=request_id_of(request),
+                job_id=request_id_of(request), request_json=request_json,
             )
         )
     except store.InsufficientCredits:

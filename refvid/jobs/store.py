@@ -60,22 +60,24 @@ def submit(
     sync: bool = False,
     base_url: str = "",
     job_id: str | None = None,
+    request_json: str | None = None,
 ) -> Submitted:
     """Charge ``cost`` and queue the request, atomically; replays an idempotent retry.
 
-    The seed is made concrete here, once: a retried or recovered job renders the same video.
+    The seed is made concrete here, once, in the ``seed`` column: a retried or recovered job
+    renders the same video. ``request_json`` is ``request`` already serialised (as sent,
+    seed 0 included), so that a body of base64 images is serialised only once.
     """
     if idempotency_key is not None:
         existing = _by_idempotency(db, key_id, idempotency_key, body_hash)
         if existing is not None:
             return Submitted(existing, created=False)
-    request = request.with_seed()
     job = Job(
         id=job_id or new_job_id(),
         key_id=key_id,
         status=Status.QUEUED,
-        request_json=request.model_dump_json(),
-        seed=request.seed,
+        request_json=request.model_dump_json() if request_json is None else request_json,
+        seed=request.with_seed().seed,
         body_hash=body_hash,
         idempotency_key=idempotency_key,
         webhook_url=webhook_url,
@@ -101,6 +103,15 @@ def submit(
             raise
         return Submitted(existing, created=False)
     return Submitted(job, created=True)
+
+
+def has_idempotency_key(db: Database, key_id: int, idem: str) -> bool:
+    """Whether ``key_id`` already has a request under this Idempotency-Key (a replay)."""
+    with db.read() as session:
+        found = session.scalar(
+            select(Job.id).where(Job.key_id == key_id, Job.idempotency_key == idem).limit(1)
+        )
+    return found is not None
 
 
 def _by_idempotency(db: Database, key_id: int, idem: str, body_hash: str) -> Job | None:

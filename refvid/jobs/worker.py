@@ -78,6 +78,14 @@ class _Watch:
         return self.lost
 
 
+def request_of(job: Job) -> GenerationRequest:
+    """What a claimed job renders: its stored request, with the seed chosen at acceptance."""
+    request = GenerationRequest.model_validate_json(job.request_json)
+    if job.seed is not None and job.seed != request.seed:  # the request said 0: pick once
+        request = request.model_copy(update={"seed": job.seed})
+    return request
+
+
 def run_job(
     db: Database, settings: Settings, job: Job, worker_id: str, policy: ReferencePolicy | None = None
 ) -> str:
@@ -88,7 +96,7 @@ def run_job(
     """
     from refvid.generate import generate
 
-    request = GenerationRequest.model_validate_json(job.request_json)
+    request = request_of(job)
     out_dir = settings.results_dir / job.id
     private_dir(out_dir)
     watch = _Watch(db, job.id, worker_id)

@@ -169,6 +169,18 @@ def _reason(exc: httpx.HTTPError) -> str:
     text = str(exc) or type(exc).__name__
     if "CERTIFICATE_VERIFY_FAILED" in text:
         return "its TLS certificate could not be verified"
-    if "Connection refused" in text or "[Errno 111]" in text:
+    if "Connection refused" in text or "[Errno 111]" in text or _refused(exc):
         return "connection refused"
     return text[:200]
+
+
+def _refused(exc: BaseException) -> bool:
+    """Whether a connection refusal is anywhere in the chain ("All connection attempts failed")."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ConnectionRefusedError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

@@ -22,7 +22,8 @@ import pytest
 import requests
 
 from refvid.billing import create_key
-from refvid.config import Settings, to_units
+from refvid.billing.credits import to_units
+from refvid.config import Settings
 from refvid.db import Database, open_db
 
 from .live import TEST_DEFAULTS, make_settings
