@@ -40,6 +40,8 @@ class Settings(BaseSettings):
         description="Bytes of request bodies held at once; submits beyond get 503 (one key: half).",
     )
     body_timeout: float = Field(default=120.0, gt=0, description="Seconds a request body may take to arrive.")
+    sse_per_key: int = Field(default=20, ge=1, description="Status event streams one key may hold open.")
+    sse_total: int = Field(default=200, ge=1, description="Status event streams open at once, all keys.")
     sync_timeout: float = Field(default=600.0, gt=0, description="Seconds v1 waits before answering 504.")
     result_ttl: float = Field(default=24 * 3600.0, gt=0, description="Seconds results are kept.")
     cost_5s: Decimal = Field(default=Decimal("1"), ge=0, description="Credits charged for a 5 s video.")

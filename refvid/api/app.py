@@ -15,6 +15,7 @@ from refvid.api.deps import AppState
 from refvid.api.metrics import Metrics
 from refvid.api.middleware import RequestIdMiddleware
 from refvid.api.ratelimit import RateLimiter
+from refvid.api.streams import StreamHub
 from refvid.config import Settings, get_settings
 from refvid.db import open_db
 from refvid.jobs.dispatch import LocalDispatcher
@@ -45,6 +46,9 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     state = AppState(
         settings=settings, db=db, limiter=RateLimiter(settings.rate_limit), metrics=metrics,
         dispatcher=dispatcher, bodies=BodyBudget(settings.body_buffer_bytes),
+        streams=StreamHub(
+            per_key=settings.sse_per_key, total=settings.sse_total, poll=max(0.1, settings.poll_interval)
+        ),
     )
 
     @asynccontextmanager

@@ -19,6 +19,7 @@ from refvid.api.bodies import BodyBudget, Reservation, read_body
 from refvid.api.errors import ApiError, validation_message
 from refvid.api.metrics import Metrics
 from refvid.api.ratelimit import RateLimiter, retry_after
+from refvid.api.streams import StreamHub
 from refvid.billing.keys import authenticate
 from refvid.billing.models import ApiKey
 from refvid.config import Settings
@@ -42,6 +43,8 @@ class AppState:
     inline_checks: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(2))
     # Bytes of request bodies in memory at once (REFVID_BODY_BUFFER_BYTES).
     bodies: BodyBudget = field(default_factory=lambda: BodyBudget(256 * 1024 * 1024))
+    # Open status streams and their shared feeds (REFVID_SSE_PER_KEY, REFVID_SSE_TOTAL).
+    streams: StreamHub = field(default_factory=lambda: StreamHub(per_key=20, total=200, poll=0.1))
 
 
 def app_state(request: Request) -> AppState:

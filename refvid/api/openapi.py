@@ -17,18 +17,20 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     "`Content-Type: application/json`.",
     409: "Conflict: an Idempotency-Key reused with another body, a request already final, "
     "or files not ready yet.",
+    408: "The body did not arrive within `REFVID_BODY_TIMEOUT` seconds.",
     410: "The results were deleted after the retention period.",
     413: "The body is larger than the server accepts.",
     422: "An invalid field (`fields` lists each), invalid JSON or an invalid header.",
-    429: "Rate limit or full queue: retry after `Retry-After` seconds "
+    429: "Rate limit, full queue or too many open status streams: retry after `Retry-After` seconds "
     "(`x-rate-limit-reset-at-utc` says when).",
     500: "Internal error, never a stack trace; the request is refunded.",
-    503: "The engine cannot run here, or the server is not ready.",
+    503: "The engine cannot run here, the server is not ready, or it is receiving too many "
+    "large bodies at once (`server_busy`: retry after `Retry-After` seconds).",
     504: "v1 waited too long; the request goes on (`status_url`, `result_url`).",
 }
 
 KEY_ERRORS = (401,)
-SUBMIT_ERRORS = (400, 401, 406, 409, 413, 422, 429)
+SUBMIT_ERRORS = (400, 401, 406, 408, 409, 413, 422, 429, 503)
 
 RATE_HEADERS: dict[str, Any] = {
     "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "string"}},

@@ -15,10 +15,11 @@ from refvid.api.errors import ApiError
 from refvid.api.openapi import KEY_ERRORS, SUBMIT_ERRORS, errors
 from refvid.api.submit import accept
 from refvid.billing.credits import credits_number, format_credits
-from refvid.billing.keys import balance_of
+from refvid.billing.keys import balance_of, key_revoked
 from refvid.documents import Credits
 from refvid.jobs import lifecycle, store
 from refvid.jobs.documents import links
+from refvid.jobs.lifecycle import stop_revoked
 from refvid.jobs.models import Job
 from refvid.jobs.states import FINAL, Status
 from refvid.request import GenerationRequest
@@ -26,7 +27,8 @@ from refvid.request import GenerationRequest
 router = APIRouter(tags=["v1 (synchronous)"])
 
 ENDPOINT = "/v1/vidu-q1-reference-to-video"
-CLIENT_CLOSED = 499  # nginx's code: the client went away; it never sees this response
+CLIENT_CLOSED = 499
+KEY_CHECK_SECONDS = 1.0  # how often a waiting v1 request re-checks that its key is still valid  # nginx's code: the client went away; it never sees this response
 
 
 @router.post(
@@ -54,12 +56,25 @@ async def generate_sync(request: Request) -> Response:
     key, job, _ = await accept(request, sync=True)
     deadline = time.monotonic() + state.settings.sync_timeout
     poll = state.settings.poll_interval
+    checked = time.monotonic()
     while True:
         current = await run_in_threadpool(store.get_job, state.db, job.id)
-        if current is None:  # pragma: no cover - jobs are never deleted
+        if current is None:  # pragma: no cover - only final, expired jobs are purged
             raise ApiError(500, "internal_error", "the request disappeared from the store")
-        if current.status in FINAL:
+        revoked = current.error_code == "key_revoked"
+        if current.status in FINAL and not revoked:
             break
+        if not revoked and time.monotonic() - checked >= KEY_CHECK_SECONDS:
+            checked = time.monotonic()
+            if await run_in_threadpool(key_revoked, state.db, key.id):
+                await run_in_threadpool(stop_revoked, state.db, state.settings.result_ttl)
+                revoked = True
+        if revoked:
+            raise ApiError(
+                401, "invalid_api_key",
+                "the API key was revoked while the video was being made; the request was "
+                "cancelled and refunded — ask the operator for a new key",
+            )
         if await request.is_disconnected():
             await run_in_threadpool(
                 lambda: lifecycle.cancel(

@@ -8,8 +8,8 @@ a client that only knows COMPLETED and FAILED as final stops waiting either way.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
+import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -19,14 +19,16 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from refvid.api.deps import KeyDep, app_state, public_base, require_key
+from refvid.api.deps import KeyDep, app_state, public_base, require_key, too_many
 from refvid.api.errors import ApiError
 from refvid.api.openapi import KEY_ERRORS, SUBMIT_ERRORS, errors, file_responses
 from refvid.api.schemas import AsyncGenerationRequest
+from refvid.api.streams import STREAM_RETRY_SECONDS, StreamsFull
 from refvid.api.submit import accept
 from refvid.billing.credits import format_credits
-from refvid.billing.keys import balance_of
+from refvid.billing.keys import balance_of, key_revoked
 from refvid.billing.models import ApiKey
+from refvid.db import Database
 from refvid.documents import (
     Cancelled,
     ListedRequest,
@@ -38,7 +40,7 @@ from refvid.documents import (
 from refvid.jobs import lifecycle, store
 from refvid.jobs.documents import DOWNLOADS, download_token, links, result_of, status_document
 from refvid.jobs.models import Job
-from refvid.jobs.states import FINAL, Status
+from refvid.jobs.states import Status
 
 router = APIRouter(tags=["v2 (asynchronous)"])
 
@@ -120,33 +122,60 @@ def status(request_id: str, request: Request, key: KeyDep) -> JSONResponse:
     responses={
         200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
               "description": "`event: status` with a status document on every change."},
-        **errors(*KEY_ERRORS, 404),
+        **errors(*KEY_ERRORS, 404, 429),
     },
     summary="Server-sent events with the status until a final state",
 )
 async def status_stream(request_id: str, request: Request, key: KeyDep) -> StreamingResponse:
-    """``event: status`` on every change, then the stream ends after the final state."""
+    """``event: status`` on every change, then the stream ends after the final state.
+
+    Streams are capped per key and in total (429 beyond); all streams of one request share
+    one poll of the store. If the key is revoked meanwhile, an ``event: error`` ends it.
+    """
+    state = app_state(request)
     first = await run_in_threadpool(_status, request, key, request_id)
-    poll = max(0.1, app_state(request).settings.poll_interval)
+    hub = state.streams
+    try:
+        hub.admit(key.id)
+    except StreamsFull as exc:
+        state.metrics.rejected.labels(reason="streams").inc()
+        wait = STREAM_RETRY_SECONDS
+        raise ApiError(
+            429, "too_many_streams", f"{exc}; or retry after {wait:g} s", headers=too_many(wait)
+        ) from None
+
+    async def load() -> tuple[StatusDocument | None, bool]:
+        return await run_in_threadpool(_watch, state.db, key.id, request_id)
 
     async def events() -> AsyncIterator[str]:
-        doc, last, quiet = first, "", 0.0
-        while True:
-            text = doc.model_dump_json()
-            if text != last:
-                yield f"event: status\ndata: {text}\n\n"
-                last, quiet = text, 0.0
-            elif quiet >= SSE_KEEPALIVE_SECONDS:
-                yield ": keep-alive\n\n"
-                quiet = 0.0
-            if doc.status in FINAL:  # a client that leaves is noticed by StreamingResponse
-                return
-            await asyncio.sleep(poll)
-            quiet += poll
-            doc = await run_in_threadpool(_status, request, key, request_id)
+        try:
+            async for update in hub.updates(request_id, first, load, SSE_KEEPALIVE_SECONDS):
+                if update.revoked:
+                    error = {
+                        "error": "the API key was revoked; this stream ends and the request was "
+                        "cancelled", "code": "invalid_api_key",
+                    }
+                    yield f"event: error\ndata: {json.dumps(error)}\n\n"
+                elif update.document is not None:
+                    yield f"event: status\ndata: {update.document.model_dump_json()}\n\n"
+                else:
+                    yield ": keep-alive\n\n"
+        finally:
+            hub.release(key.id)
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+
+def _watch(db: Database, key_id: int, job_id: str) -> tuple[StatusDocument | None, bool]:
+    """One poll for a status feed: the document (None once purged) and whether the key is revoked."""
+    if key_revoked(db, key_id):
+        return None, True
+    job = store.get_job(db, job_id, key_id=key_id)
+    if job is None:
+        return None, False
+    attempts = store.webhook_attempts(db, job.id) if job.webhook_url else []
+    return status_document(job, store.queue_position(db, job), attempts, balance_of(db, key_id)), False
 
 
 def _not_expired(job: Job) -> None:

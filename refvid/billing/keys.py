@@ -142,6 +142,13 @@ def revoke_key(db: Database, key_id: int) -> bool:
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
+def key_revoked(db: Database, key_id: int) -> bool:
+    """Whether the key has been revoked (or no longer exists)."""
+    with db.read() as session:
+        row = session.execute(select(ApiKey.revoked_at).where(ApiKey.id == key_id)).first()
+    return row is None or row[0] is not None
+
+
 def balance_of(db: Database, key_id: int) -> int:
     """Current balance in thousandths."""
     with db.read() as session:

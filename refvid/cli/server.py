@@ -136,11 +136,17 @@ def keys_add_credits(
 
 @keys_app.command("revoke")
 def keys_revoke(key: str = typer.Argument(..., help="Key id, name or prefix.")) -> None:
-    """Revoke a key: it answers 401 from now on."""
+    """Revoke a key: it answers 401 from now on, and what it started stops.
+
+    Its queued and rendering requests are cancelled and refunded, its webhooks are no
+    longer sent, and a running server ends its open status streams and v1 waits.
+    """
     from refvid.billing import revoke_key
+    from refvid.jobs.lifecycle import stop_revoked
 
     db = _db()
     if not revoke_key(db, _resolve(db, key)):
         typer.echo("already revoked", err=True)
         raise typer.Exit(1)
-    typer.echo("revoked")
+    cancelled = stop_revoked(db, get_settings().result_ttl)
+    typer.echo(f"revoked ({len(cancelled)} unfinished request(s) cancelled and refunded)")

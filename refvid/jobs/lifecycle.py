@@ -16,7 +16,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import undefer
 
 from refvid.billing.ledger import refund
-from refvid.billing.models import LedgerEntry
+from refvid.billing.models import ApiKey, LedgerEntry
 from refvid.db import Database, utcnow
 from refvid.jobs.models import Job, Status, WebhookAttempt, WebhookState
 
@@ -261,6 +261,35 @@ def mark_expired(db: Database, job_id: str) -> None:
         session.execute(
             update(Job).where(Job.id == job_id).values(expired=True, request_json="{}", payload_json=None)
         )
+
+
+REVOKED_REASON = "the API key was revoked; the request was cancelled and refunded"
+
+
+def stop_revoked(db: Database, ttl: float) -> list[str]:
+    """Stop what revoked keys started: cancel their unfinished jobs, drop their webhooks.
+
+    Revoking a key withdraws it: its queued and rendering requests are cancelled (and
+    refunded, like any cancellation), and no webhook of it is sent any more. Returns the
+    ids of the jobs cancelled.
+    """
+    revoked = select(ApiKey.id).where(ApiKey.revoked_at.is_not(None))
+    with db.read() as session:
+        active = list(
+            session.scalars(select(Job.id).where(Job.status.in_(ACTIVE), Job.key_id.in_(revoked))).all()
+        )
+    cancelled = [
+        job_id for job_id in active
+        if fail(db, job_id, http_status=401, code="key_revoked", message=REVOKED_REASON, ttl=ttl,
+                status=Status.CANCELLED, notify=False)
+    ]  # fmt: skip
+    with db.write.begin() as session:
+        session.execute(
+            update(Job)
+            .where(Job.webhook_state == WebhookState.PENDING, Job.key_id.in_(revoked))
+            .values(webhook_state=WebhookState.SKIPPED, webhook_next_at=None)
+        )
+    return cancelled
 
 
 PURGE_BATCH = 500

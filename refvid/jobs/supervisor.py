@@ -50,6 +50,7 @@ class Supervisor(threading.Thread):
             max_attempts=self.settings.max_attempts, ttl=self.settings.result_ttl,
         )
         expire_results(self.db, self.settings)
+        lifecycle.stop_revoked(self.db, self.settings.result_ttl)
         if self.settings.purge_after > 0 and time.monotonic() - self._last_purge >= PURGE_SECONDS:
             self._last_purge = time.monotonic()
             purged = lifecycle.purge(self.db, utcnow() - timedelta(seconds=self.settings.purge_after))

@@ -121,7 +121,16 @@ def deliver(db: Database, settings: Settings, job_id: str) -> bool:
         job = session.get(Job, job_id)
         if job is None or job.webhook_state != WebhookState.PENDING or not job.webhook_url:
             return False
-        secret = session.scalar(select(ApiKey.webhook_secret).where(ApiKey.id == job.key_id)) or ""
+        owner = session.get(ApiKey, job.key_id)
+    if owner is None or owner.revoked_at is not None:  # a revoked key's webhooks stop
+        with db.write.begin() as session:
+            session.execute(
+                update(Job).where(Job.id == job_id)
+                .values(webhook_state=WebhookState.SKIPPED, webhook_next_at=None)
+            )
+        return False
+    secret = owner.webhook_secret
+    with db.read() as session:
         done = session.scalar(
             select(WebhookAttempt.attempt)
             .where(WebhookAttempt.job_id == job_id)
