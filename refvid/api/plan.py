@@ -1,0 +1,109 @@
+"""``POST /v2/plan``: the engine's shot plan for a request body — free, nothing rendered.
+
+The body is the v2 submit body (``webhook_url`` and ``payload`` are accepted and ignored).
+The references are decoded exactly as a worker would (so a bad image is refused here with
+the same 400), then the engine plans: shots, framing, camera moves, transitions and, with
+``bgm``, the music. No credits move. Plans have their own per-key rate limit
+(``REFVID_PLAN_RATE_LIMIT``) and run one at a time per server, in a thread, so a burst of
+previews cannot starve the status routes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from refvid.api.deps import app_state, parse, read_json, require_key
+from refvid.api.errors import ApiError
+from refvid.api.ratelimit import RateLimiter, retry_after
+from refvid.api.schemas import AsyncGenerationRequest
+from refvid.billing.keys import balance_of
+from refvid.config import Settings, format_credits
+from refvid.errors import EngineUnavailable, InvalidReference
+from refvid.request import GenerationRequest
+
+router = APIRouter(tags=["v2 (asynchronous)"])
+
+
+class _PlanGate:
+    """Per-app plan rate limiter and the one-at-a-time limiter for the planning thread."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.rate = RateLimiter(per_minute)
+        self.threads = anyio.CapacityLimiter(1)
+
+
+def _gate(request: Request) -> _PlanGate:
+    # Created on first use, on the event loop (no await before it), so no race.
+    gate: _PlanGate | None = getattr(request.app.state, "plan_gate", None)
+    if gate is None:
+        gate = _PlanGate(app_state(request).settings.plan_rate_limit)
+        request.app.state.plan_gate = gate
+    return gate
+
+
+def make_plan_document(settings: Settings, request: GenerationRequest) -> dict[str, Any]:
+    """Decode the references and plan; raises InvalidReference / EngineUnavailable."""
+    from refvid.engines import get_engine
+    from refvid.generate import make_plan
+    from refvid.jobs.worker import make_fetcher
+    from refvid.references.load import load_references
+
+    references = load_references(request.image_urls, allow_paths=False, fetcher=make_fetcher(settings))
+    return make_plan(request, references, get_engine(settings.engine)).to_dict()
+
+
+@router.post(
+    "/v2/plan",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": AsyncGenerationRequest.model_json_schema()}
+            },
+        }
+    },
+    summary="The shot plan a request would get: free, rate limited, nothing rendered",
+)
+async def plan(request: Request) -> JSONResponse:
+    """``plan`` (what ``refvid plan`` prints), what submitting would ``cost``, the balance.
+
+    Seed 0 plans with a random seed, reported in ``plan.seed``: submit that seed to get
+    exactly this plan.
+    """
+    state = app_state(request)
+    key = await require_key(request)
+    gate = _gate(request)
+    wait = gate.rate.acquire(key.id)
+    if wait > 0:
+        raise ApiError(
+            429, "rate_limited",
+            f"too many plan requests: this key may ask for {state.settings.plan_rate_limit} "
+            f"plans per minute; retry after {retry_after(wait)} s",
+            headers={"Retry-After": retry_after(wait)},
+        )
+    data = await read_json(request)
+    generation = parse(AsyncGenerationRequest, data).generation().with_seed()
+    try:
+        document = await anyio.to_thread.run_sync(
+            make_plan_document, state.settings, generation, limiter=gate.threads
+        )
+    except InvalidReference as exc:
+        field = f"image_urls[{exc.index}]"
+        raise ApiError(
+            400, "invalid_reference", f"{exc}; fix or replace this image",
+            fields=[{"field": field, "message": exc.detail}],
+        ) from None
+    except EngineUnavailable as exc:
+        raise ApiError(
+            503, "engine_unavailable", f"{exc}; the operator must fix the engine set-up"
+        ) from None
+    balance = await run_in_threadpool(balance_of, state.db, key.id)
+    cost = state.settings.cost_units(generation.duration)
+    return JSONResponse(
+        {"plan": document, "cost": format_credits(cost), "remaining_credits": format_credits(balance)}
+    )
