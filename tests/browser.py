@@ -14,6 +14,10 @@ Fixtures (registered in ``tests/conftest.py``):
 - ``page``: a new page in its own browser context (empty local storage, cookies, cache),
   hooked to ``console``; closed after the test.
 - ``screenshots``: a folder under the system temp dir where tests save PNGs to look at.
+
+Give ``page.wait_for_function`` a function (``"() => …"``), not a bare expression: Playwright
+evaluates expressions with ``eval``, which a page with a strict Content-Security-Policy (the
+playground's) refuses.
 """
 
 from __future__ import annotations

@@ -45,13 +45,6 @@ export function renderTimeline(list, plan, thumbOf) {
       li.style.flexGrow = String(Math.max(0.01, shot.end - shot.start));
       li.style.flexBasis = "0";
       const transition = transitionLabel(shot, plan.fps);
-      if (transition) {
-        const t = document.createElement("span");
-        t.className = "transition";
-        t.textContent = transition;
-        t.title = `Transition into shot ${i + 1}: ${transition}`;
-        li.append(t);
-      }
       const thumb = document.createElement("div");
       thumb.className = "shot-thumb";
       const src = shot.image ? thumbOf(shot.image) : "";
@@ -74,6 +67,13 @@ export function renderTimeline(list, plan, thumbOf) {
       facts.className = "shot-facts";
       facts.textContent = [words(shot.framing), words(shot.move)].filter(Boolean).join(" · ");
       li.append(thumb, title, facts);
+      if (transition) {
+        const t = document.createElement("p");
+        t.className = "shot-in";
+        t.textContent = `in: ${transition}`;
+        t.title = `Transition into shot ${i + 1}: ${transition}`;
+        li.append(t);
+      }
       li.setAttribute(
         "aria-label",
         `Shot ${i + 1}, ${seconds(shot.start)} to ${seconds(shot.end)}` +
