@@ -80,14 +80,15 @@ def _raise_for(response: httpx.Response) -> None:
         return
     try:
         body = response.json()
-        error = body.get("error", {})
-    except (ValueError, AttributeError):
-        body, error = response.text, {}
+    except ValueError:
+        body = response.text
+    fields = body if isinstance(body, dict) else {}
+    # The gateway's shape: "error" is the message, refvid's details sit beside it.
     raise ApiError(
         response.status_code,
-        str(error.get("code", "http_error")),
-        str(error.get("message", response.text[:200])),
-        error.get("request_id") or response.headers.get("x-request-id"),
+        str(fields.get("code") or "http_error"),
+        str(fields.get("error") or response.text[:200]),
+        fields.get("request_id") or response.headers.get("x-request-id"),
         body,
     )
 

@@ -1,4 +1,9 @@
-"""Error responses: one JSON shape, a message that says what to change, never a stack trace."""
+"""Error responses: one JSON shape, a message that says what to change, never a stack trace.
+
+The shape is the hosted gateway's, ``{"error": "<what to change>"}``, so a Segmind client
+reads ``error`` as the message; refvid's structured details sit beside it:
+``{"error": "...", "code": "invalid_field", "request_id": "req_...", "fields": [...]}``.
+"""
 
 from __future__ import annotations
 
@@ -15,13 +20,14 @@ log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    """An error answered as ``{"error": {"code", "message", "request_id", ...}}``."""
+    """An error answered as ``{"error": message, "code": code, "request_id": ..., **extra}``."""
 
     def __init__(
         self,
         status: int,
         code: str,
         message: str,
+        /,
         *,
         headers: dict[str, str] | None = None,
         **extra: Any,
@@ -40,14 +46,14 @@ def request_id_of(request: Request) -> str:
 
 def error_response(
     request: Request, status: int, code: str, message: str,
-    headers: dict[str, str] | None = None, **extra: Any,
+    headers: dict[str, str] | None = None, /, **extra: Any,
 ) -> JSONResponse:
     """Build the JSON error response."""
     request_id = extra.pop("request_id", None) or request_id_of(request)
-    body: dict[str, Any] = {"code": code, "message": message, "request_id": request_id, **extra}
+    body: dict[str, Any] = {"error": message, "code": code, "request_id": request_id, **extra}
     # Set here too: a 500 is answered outside the middleware that adds it to responses.
     headers = {**(headers or {}), "x-request-id": request_id}
-    return JSONResponse({"error": body}, status_code=status, headers=headers)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _field(loc: tuple[int | str, ...]) -> str:

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from refvid.api.deps import app_state
+from refvid.api.errors import ApiError
 
 router = APIRouter(tags=["system"])
 
@@ -38,8 +39,12 @@ async def readyz(request: Request) -> JSONResponse:
     alive = state.dispatcher.alive if state.dispatcher is not None else 0
     if state.settings.workers and alive == 0:
         problems.append("no render worker is running")
-    body = {"status": "ready" if not problems else "not ready", "workers": alive, "problems": problems}
-    return JSONResponse(body, status_code=200 if not problems else 503)
+    if problems:
+        raise ApiError(
+            503, "not_ready", f"not ready: {'; '.join(problems)}",
+            status="not ready", workers=alive, problems=problems,
+        )
+    return JSONResponse({"status": "ready", "workers": alive, "problems": []})
 
 
 @router.get("/metrics", summary="Prometheus metrics")

@@ -17,7 +17,9 @@ V2 = "/v2/vidu-q1-reference-to-video"
 def _error(response: requests.Response, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
-    error: dict[str, Any] = response.json()["error"]
+    error: dict[str, Any] = response.json()
+    # The hosted gateway's shape: "error" is the human-readable message, details beside it.
+    assert isinstance(error["error"], str) and error["error"]
     assert error["code"] == code
     assert error["request_id"].startswith("req_")
     assert error["request_id"] == response.headers["x-request-id"]
@@ -34,12 +36,12 @@ def idle(serve: Callable[..., LiveServer]) -> LiveServer:
 @pytest.mark.parametrize("path", [V1, V2])
 def test_missing_and_unknown_key_are_401(idle: LiveServer, path: str) -> None:
     error = _error(requests.post(idle.url + path, json=body()), 401, "missing_api_key")
-    assert "x-api-key" in error["message"]
+    assert "x-api-key" in error["error"]
     error = _error(
         requests.post(idle.url + path, json=body(), headers={"x-api-key": "rv_nope"}),
         401, "invalid_api_key",
     )
-    assert "unknown or revoked" in error["message"]
+    assert "unknown or revoked" in error["error"]
 
 
 def test_revoked_key_is_401(idle: LiveServer) -> None:
@@ -70,7 +72,7 @@ def test_invalid_field_is_422_naming_it(idle: LiveServer, overrides: dict[str, A
     key, _, _ = idle.key("10")
     response = requests.post(idle.url + V1, json=body(**overrides), headers={"x-api-key": key})
     error = _error(response, 422, "invalid_field")
-    assert field in error["message"]
+    assert field in error["error"]
     assert [f["field"] for f in error["fields"]] == [field]
 
 
@@ -83,28 +85,28 @@ def test_missing_field_and_bad_json_are_422(idle: LiveServer) -> None:
     error = _error(
         requests.post(idle.url + V1, data=b"{not json", headers={"x-api-key": key}), 422, "invalid_json"
     )
-    assert "JSON" in error["message"]
+    assert "JSON" in error["error"]
 
 
 def test_v2_only_fields_are_refused_by_v1_and_checked_by_v2(idle: LiveServer) -> None:
     key, _, _ = idle.key("10")
     response = requests.post(idle.url + V1, json=body(payload={"a": 1}), headers={"x-api-key": key})
-    assert "payload" in _error(response, 422, "invalid_field")["message"]
+    assert "payload" in _error(response, 422, "invalid_field")["error"]
     response = requests.post(
         idle.url + V2, json=body(webhook_url="ftp://example.com/x"), headers={"x-api-key": key}
     )
-    assert "webhook_url" in _error(response, 422, "invalid_field")["message"]
+    assert "webhook_url" in _error(response, 422, "invalid_field")["error"]
     response = requests.post(
         idle.url + V2, json=body(webhook_url="http://169.254.169.254/latest"), headers={"x-api-key": key}
     )
-    assert "webhook_url" in _error(response, 422, "invalid_field")["message"]
+    assert "webhook_url" in _error(response, 422, "invalid_field")["error"]
 
 
 def test_body_over_the_limit_is_413_with_or_without_content_length(idle: LiveServer) -> None:
     key, _, _ = idle.key("10")
     big = body(prompt="x", image_urls=["A" * 70_000])
     error = _error(requests.post(idle.url + V1, json=big, headers={"x-api-key": key}), 413, "body_too_large")
-    assert "65536 bytes" in error["message"]
+    assert "65536 bytes" in error["error"]
 
     def chunks() -> Any:  # no Content-Length: the server must count while reading
         for _ in range(20):
@@ -119,7 +121,7 @@ def test_not_enough_credits_is_406_and_nothing_is_charged(idle: LiveServer) -> N
     response = requests.post(idle.url + V1, json=body(duration=10), headers={"x-api-key": key})
     error = _error(response, 406, "insufficient_credits")
     assert error["cost"] == "2" and error["remaining_credits"] == "1.5"
-    assert "credits" in error["message"]
+    assert "credits" in error["error"]
     from refvid.billing import balance_of
 
     assert balance_of(idle.state.db, key_id) == 1500
@@ -136,7 +138,7 @@ def test_rate_limit_is_429_with_retry_after(serve: Callable[..., LiveServer]) ->
     response = requests.post(server.url + V2, json=body(), headers={"x-api-key": key})
     error = _error(response, 429, "rate_limited")
     assert int(response.headers["retry-after"]) >= 1
-    assert "per minute" in error["message"]
+    assert "per minute" in error["error"]
     other, _, _ = server.key("100", name="other")  # limits are per key
     assert requests.post(server.url + V2, json=body(), headers={"x-api-key": other}).status_code == 202
 
@@ -148,7 +150,7 @@ def test_full_queue_is_429_with_retry_after(idle: LiveServer) -> None:
     response = requests.post(idle.url + V2, json=body(), headers={"x-api-key": key})
     error = _error(response, 429, "queue_full")
     assert int(response.headers["retry-after"]) >= 1
-    assert "queue is full" in error["message"]
+    assert "queue is full" in error["error"]
 
 
 def test_unknown_route_and_unknown_request_are_404_json(idle: LiveServer) -> None:
@@ -158,7 +160,7 @@ def test_unknown_route_and_unknown_request_are_404_json(idle: LiveServer) -> Non
         requests.get(idle.url + "/v2/requests/req_unknown/status", headers={"x-api-key": key}),
         404, "not_found",
     )
-    assert "req_unknown" in error["message"]
+    assert "req_unknown" in error["error"]
 
 
 def test_internal_error_is_500_without_stack_trace(idle: LiveServer) -> None:
@@ -171,7 +173,7 @@ def test_internal_error_is_500_without_stack_trace(idle: LiveServer) -> None:
     finally:
         idle.state.db.read = original
     error = _error(response, 500, "internal_error")
-    assert "request id" in error["message"]
+    assert "request id" in error["error"]
 
 
 @pytest.mark.parametrize(
@@ -185,7 +187,7 @@ def test_v2_field_limits(serve: Callable[..., LiveServer], overrides: dict[str, 
     server = serve(workers=0)
     key, _, _ = server.key("10")
     response = requests.post(server.url + V2, json=body(**overrides), headers={"x-api-key": key})
-    assert field in _error(response, 422, "invalid_field")["message"]
+    assert field in _error(response, 422, "invalid_field")["error"]
 
 
 def test_idempotency_key_length_is_checked(idle: LiveServer) -> None:
@@ -193,4 +195,16 @@ def test_idempotency_key_length_is_checked(idle: LiveServer) -> None:
     response = requests.post(
         idle.url + V2, json=body(), headers={"x-api-key": key, "Idempotency-Key": "k" * 256}
     )
-    assert "Idempotency-Key" in _error(response, 422, "invalid_header")["message"]
+    assert "Idempotency-Key" in _error(response, 422, "invalid_header")["error"]
+
+
+def test_not_ready_is_503_in_the_error_shape(idle: LiveServer) -> None:
+    original = idle.state.db.read
+    idle.state.db.read = None  # type: ignore[assignment]  # the database is unreachable
+    try:
+        response = requests.get(idle.url + "/readyz")
+    finally:
+        idle.state.db.read = original
+    error = _error(response, 503, "not_ready")
+    assert error["status"] == "not ready" and error["problems"][0].startswith("database")
+    assert "database" in error["error"]

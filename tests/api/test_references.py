@@ -41,8 +41,8 @@ def test_forbidden_url_is_400_naming_the_index_and_not_billed(
         server.url + V1, json=body(image_urls=[image_b64(1), image_url]), headers={"x-api-key": key}
     )
     assert response.status_code == 400, response.text
-    error = response.json()["error"]
+    error = response.json()
     assert error["code"] == "invalid_reference"
-    assert "image_urls[1]" in error["message"]
+    assert "image_urls[1]" in error["error"]
     assert error["remaining_credits"] == "5"
     assert balance_of(server.state.db, key_id) == 5000

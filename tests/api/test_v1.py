@@ -80,11 +80,11 @@ def test_wait_limit_answers_504_with_the_request_id(serve: Callable[..., LiveSer
     key, _, _ = server.key("5")
     response = requests.post(server.url + V1, json=body(), headers={"x-api-key": key})
     assert response.status_code == 504
-    error = response.json()["error"]
+    error = response.json()
     assert error["code"] == "timeout"
     request_id = error["request_id"]
     assert request_id == response.headers["x-request-id"]
-    assert request_id in error["message"] and error["result_url"].endswith(request_id)
+    assert request_id in error["error"] and error["result_url"].endswith(request_id)
     # The request lives on and can be collected through v2.
     status = requests.get(error["status_url"], headers={"x-api-key": key}).json()
     assert status["status"] == "QUEUED"

@@ -71,7 +71,7 @@ def test_submit_stream_result_download_then_expire(serve: Callable[..., LiveServ
     assert not (server.settings.results_dir / sub["request_id"]).exists()
     for url in (sub["result_url"], result["video_url"], result["cover_url"]):
         gone = requests.get(url, headers=headers)
-        assert gone.status_code == 410 and gone.json()["error"]["code"] == "expired"
+        assert gone.status_code == 410 and gone.json()["code"] == "expired"
     assert balance_of(server.state.db, key_id) == 2000
 
 
@@ -87,7 +87,7 @@ def test_idempotency_key_replays_and_conflicts(serve: Callable[..., LiveServer])
     assert balance_of(server.state.db, key_id) == 9000  # charged once
     conflict = requests.post(server.url + V2, json=body(seed=8), headers=headers)
     assert conflict.status_code == 409
-    assert "different body" in conflict.json()["error"]["message"]
+    assert "different body" in conflict.json()["error"]
     other, _, _ = server.key("10", name="other")  # keys are per API key
     third = requests.post(server.url + V2, json=body(), headers={**headers, "x-api-key": other})
     assert third.json()["request_id"] != first.json()["request_id"]
@@ -104,10 +104,10 @@ def test_cancel_refunds_once_and_then_conflicts(serve: Callable[..., LiveServer]
     doc = cancelled.json()
     assert doc["status"] == "CANCELLED" and doc["refunded"] == "2" and doc["remaining_credits"] == "2"
     again = requests.post(sub["cancel_url"], headers=headers)
-    assert again.status_code == 409 and again.json()["error"]["code"] == "already_final"
+    assert again.status_code == 409 and again.json()["code"] == "already_final"
     assert balance_of(server.state.db, key_id) == 2000
     video = requests.get(sub["video_url"], headers=headers)
-    assert video.status_code == 409 and video.json()["error"]["code"] == "not_ready"
+    assert video.status_code == 409 and video.json()["code"] == "not_ready"
     result = requests.get(sub["result_url"], headers=headers).json()
     assert result["refunded"] is True and result["video_url"] is None
 
@@ -132,7 +132,7 @@ def test_list_is_own_newest_first_and_paged(serve: Callable[..., LiveServer]) ->
         response = requests.request(method, f"{server.url}/v2/requests/{ids[0]}{suffix}", headers={"x-api-key": other})
         assert response.status_code == 404
     bad = requests.get(server.url + "/v2/requests?limit=1000", headers={"x-api-key": key})
-    assert bad.status_code == 422 and "limit" in bad.json()["error"]["message"]
+    assert bad.status_code == 422 and "limit" in bad.json()["error"]
 
 
 def test_health_ready_metrics_and_offline_docs(serve: Callable[..., LiveServer]) -> None:
