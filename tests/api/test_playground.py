@@ -215,14 +215,28 @@ def test_refusals_show_beside_their_field(
     assert page.locator("#slots .slot").count() == 0
     assert plans == []
 
-    # A reference the server cannot fetch: its 400 lands on that slot.
-    page.set_input_files("#files", [str(demo_path("chelsea.jpg"))])
-    page.fill("#url", f"http://127.0.0.1:{closed_port()}/missing.png")
-    page.click("#url-form button")
+    # By keyboard: Enter on the drop zone opens the file picker.
+    page.focus("#drop")
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")
+    chooser.value.set_files(str(demo_path("chelsea.jpg")))
+    page.wait_for_selector("#slots .slot img")
+    # A pasted URL becomes a reference; this one the server cannot fetch, and its 400
+    # lands on that slot, wherever it has been moved to.
+    url = f"http://127.0.0.1:{closed_port()}/missing.png"
+    page.evaluate(
+        """url => { const data = new DataTransfer(); data.setData("text/plain", url);
+           document.body.dispatchEvent(new ClipboardEvent("paste", {clipboardData: data, bubbles: true})); }""",
+        url,
+    )
+    page.wait_for_function("() => document.querySelectorAll('#slots .slot').length === 2")
+    page.locator("#slots .slot").nth(1).locator("button[data-action=left]").click()
+    assert page.locator("#slots .slot .slot-info").first.text_content() == "URL · no preview here; the server will fetch it"
     page.wait_for_selector("#slots .slot.invalid")
-    bad = page.locator("#slots .slot").nth(1)
-    assert "image_urls[1]" in page.text_content("#refs-error")
+    bad = page.locator("#slots .slot").nth(0)
+    assert "image_urls[0]" in page.text_content("#refs-error") and url in page.text_content("#refs-error")
     assert bad.locator(".slot-error").count() == 1
+    assert page.locator("#slots .slot").nth(1).locator(".slot-error").count() == 0
     page.screenshot(path=screenshots / "playground-errors.png", full_page=True)
     # Removing it by keyboard clears the error and the plan comes back.
     bad.locator("button[data-action=remove]").focus()

@@ -213,12 +213,15 @@ el.slots.addEventListener("click", (event) => {
   if (button.dataset.action === "remove") refs.remove(id);
   if (button.dataset.action === "left") refs.move(id, -1);
   if (button.dataset.action === "right") refs.move(id, 1);
-  // Keep the keyboard where it was: on the same control of the moved slot, or the next one.
-  const selector = `button[data-action="${button.dataset.action}"]`;
-  const slots = el.slots.querySelectorAll(".slot");
-  const moved = [...slots].find((li) => Number(li.dataset.id) === id);
-  const focus = moved?.querySelector(selector) || slots[Math.min(index, slots.length - 1)]?.querySelector("button");
-  (focus && !focus.disabled ? focus : el.drop).focus();
+  // Keep the keyboard with the slot it moved (the same arrow, or the other one at an end),
+  // or, after a removal, on the slot that took its place.
+  const slots = [...el.slots.querySelectorAll(".slot")];
+  const moved = slots.find((li) => Number(li.dataset.id) === id);
+  const candidates = moved
+    ? [button.dataset.action, "left", "right"].map((a) => moved.querySelector(`button[data-action="${a}"]`))
+    : [...(slots[Math.min(index, slots.length - 1)]?.querySelectorAll("button") || [])];
+  const focus = candidates.find((b) => b && !b.disabled);
+  (focus || el.drop).focus();
 });
 el.slots.addEventListener("dragstart", (event) => {
   const li = event.target.closest(".slot");
