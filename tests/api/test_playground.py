@@ -187,6 +187,8 @@ def test_refusals_show_beside_their_field(
     key, _, _ = server.key("5")
     plans: list[str] = []
     page.on("request", lambda r: plans.append(r.url) if r.url.endswith("/v2/plan") else None)
+    # Listening early turns on the interception of file dialogs before any key is pressed.
+    page.on("filechooser", lambda chooser: None)
 
     # A wrong key: the server's 401 message next to the key field.
     page.goto(server.url + "/")
@@ -274,3 +276,27 @@ def test_cancel_shows_the_refund(
     assert page.is_enabled("#generate")
     page.screenshot(path=screenshots / "playground-cancelled.png", full_page=True)
     assert console.unexpected() == []
+
+
+@pytest.mark.slow
+def test_a_failed_render_is_refunded_and_named_at_its_reference(
+    serve: Callable[..., LiveServer], page: Page, console: Console
+) -> None:
+    server = serve()
+    key, _, _ = server.key("2")
+    server.wait_workers()
+    open_playground(page, server, key)
+    page.fill("#prompt", "a slow push in")
+    page.fill("#url", f"http://127.0.0.1:{closed_port()}/gone.png")
+    page.click("#url-form button")
+    page.wait_for_selector("#slots .slot.invalid")  # the free plan already says so…
+    page.click("#generate")  # …but the request can still be sent: the worker refuses it
+    page.wait_for_function("() => document.getElementById('run-status').textContent === 'Failed.'")
+    assert page.text_content("#run-note") == "Not charged: 1 credit refunded."
+    page.wait_for_function("() => document.getElementById('credits').textContent === '2 credits left'")
+    assert "image_urls[0]" in page.text_content("#refs-error")
+    assert page.locator("#slots .slot.invalid .slot-error").count() == 1
+    page.wait_for_selector("#history li[data-status=FAILED] .entry-error")
+    assert "could not download" in page.text_content("#history li[data-status=FAILED] .entry-error")
+    assert page.is_enabled("#generate")
+    assert console.unexpected("status of 400", "ERR_CONNECTION_REFUSED") == []

@@ -491,10 +491,23 @@ async function settle(doc, submitted) {
     el.runNote.textContent = `Not charged: ${submitted.cost} credit${submitted.cost === "1" ? "" : "s"} refunded.`;
     const status = (doc.error && doc.error.status) || 500;
     showApiError(new ApiError(status, message, { fields: referenceFields(message) }));
+    await refreshCredits(submitted);
   } else if (doc.status === "CANCELLED") {
     el.runStatus.textContent = "Cancelled.";
+    await refreshCredits(submitted);
   }
   finish();
+}
+
+/** The balance after a refund, from the request's result document. */
+async function refreshCredits(submitted) {
+  let result;
+  try {
+    result = await call("GET", resultPath(submitted));
+  } catch (error) {
+    result = error instanceof ApiError ? error.body : null; // a FAILED result may answer 422
+  }
+  if (result) credits(result.remaining_credits ?? result.metrics?.remaining_credits);
 }
 
 function finish() {
