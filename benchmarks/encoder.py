@@ -23,7 +23,7 @@ from refvid.engines.base import VideoSpec
 from refvid.engines.motion import MotionEngine
 from refvid.media.color import i420_planes
 from refvid.media.encode import DEFAULT_SETTINGS, encode_video
-from refvid.references.load import load_references
+from refvid.references.load import CLI, load_references
 from refvid.request import GenerationRequest
 
 
@@ -47,7 +47,7 @@ def main() -> None:
         prompt="The astronaut, slow push in, then the coffee, then the cat, pan left. Warm.",
         image_urls=paths, seed=99,
     )
-    references = load_references(paths, allow_paths=True)
+    references = load_references(paths, CLI)
     engine = MotionEngine()
     plan = engine.plan(request, references)
     frames = list(engine.render(plan, request, references))[:72]

@@ -21,7 +21,7 @@ from refvid.audio.master import master
 from refvid.audio.mix import mix
 from refvid.audio.score import compose
 from refvid.generate import generate
-from refvid.references.load import load_references
+from refvid.references.load import CLI, load_references
 from refvid.request import GenerationRequest
 
 PROMPTS = (
@@ -40,7 +40,7 @@ def main() -> None:
         str(resources.files("refvid.demo") / n)
         for n in ("astronaut.jpg", "coffee.jpg", "chelsea.jpg")
     ]
-    references = load_references(photos, allow_paths=True)
+    references = load_references(photos, CLI)
     renders: list[float] = []
     cut_times: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -36,17 +36,17 @@ def _measure(mode: str, duration: int) -> dict[str, float]:
     from refvid.engines import get_engine
     from refvid.generate import generate
     from refvid.media.encode import encode_video
-    from refvid.references.load import load_references
+    from refvid.references.load import CLI, load_references
 
     request = _request(duration)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "v.mp4"
         if mode == "render":
             started = time.perf_counter()
-            generate(request, out, allow_paths=True)
+            generate(request, out, policy=CLI)
             seconds = time.perf_counter() - started
         else:
-            references = load_references(request.image_urls, allow_paths=True)
+            references = load_references(request.image_urls, CLI)
             engine = get_engine("motion")
             plan = engine.plan(request, references)
             frames = list(engine.render(plan, request, references))

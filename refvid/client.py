@@ -6,7 +6,9 @@
                           [image_file_to_base64("man.jpg"), image_file_to_base64("book.jpg")])
 
 Bodies are validated with the same :class:`~refvid.request.GenerationRequest` the server uses,
-so a bad field fails before anything is sent.
+so a bad field fails before anything is sent. Answers are the typed documents of
+:mod:`refvid.documents`. As in httpx, every call is built once (:class:`_Calls`) and the two
+classes only differ in how they send it.
 """
 
 from __future__ import annotations
@@ -17,21 +19,32 @@ import json
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
+from pydantic import BaseModel
 
+from refvid.documents import (
+    Cancelled,
+    Credits,
+    RequestList,
+    ResultDocument,
+    StatusDocument,
+    Submitted,
+)
+from refvid.jobs.states import FINAL, Status
 from refvid.request import GenerationRequest
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
-FINAL_STATES = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
 V1_PATH = "/v1/vidu-q1-reference-to-video"
 V2_PATH = "/v2/vidu-q1-reference-to-video"
 RECONNECT_SECONDS = 1.0
 
-Status = dict[str, Any]
-ProgressCallback = Callable[[Status], None]
+T = TypeVar("T")
+D = TypeVar("D", bound=BaseModel)
+ProgressCallback = Callable[[StatusDocument], None]
 
 
 class ApiError(Exception):
@@ -75,7 +88,8 @@ def build_body(
     return {**validated, **{k: v for k, v in extra.items() if v is not None}}
 
 
-def _raise_for(response: httpx.Response) -> None:
+def raise_for(response: httpx.Response) -> None:
+    """:class:`ApiError` from an error answer (the message is the body's ``error`` string)."""
     if response.is_success:
         return
     try:
@@ -83,7 +97,6 @@ def _raise_for(response: httpx.Response) -> None:
     except ValueError:
         body = response.text
     fields = body if isinstance(body, dict) else {}
-    # The gateway's shape: "error" is the message, refvid's details sit beside it.
     raise ApiError(
         response.status_code,
         str(fields.get("code") or "http_error"),
@@ -91,6 +104,90 @@ def _raise_for(response: httpx.Response) -> None:
         fields.get("request_id") or response.headers.get("x-request-id"),
         body,
     )
+
+
+def _content(response: httpx.Response) -> bytes:
+    raise_for(response)
+    return response.content
+
+
+def _document(model: type[D]) -> Callable[[httpx.Response], D]:
+    def read(response: httpx.Response) -> D:
+        raise_for(response)
+        return model.model_validate(response.json())
+
+    return read
+
+
+def _final_document(model: type[D]) -> Callable[[httpx.Response], D]:
+    """Status and result answer 422 (FAILED) or 409 (CANCELLED) with the document itself."""
+
+    def read(response: httpx.Response) -> D:
+        if response.status_code in (409, 422):
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            if isinstance(body, dict) and body.get("status") in FINAL:
+                return model.model_validate(body)
+        raise_for(response)
+        return model.model_validate(response.json())
+
+    return read
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    """One API call: the request to send and how to read its answer."""
+
+    method: str
+    url: str
+    read: Callable[[httpx.Response], T]
+    json: Any = None
+    params: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class _Calls:
+    """Every call of the API, built the same way for the sync and the async client."""
+
+    def generate(self, prompt: str | None, image_urls: Sequence[str] | None, fields: dict[str, Any]) -> Call[bytes]:
+        return Call("POST", V1_PATH, _content, json=build_body(prompt, image_urls, fields))
+
+    def submit(
+        self, prompt: str | None, image_urls: Sequence[str] | None, fields: dict[str, Any],
+        idempotency_key: str | None,
+    ) -> Call[Submitted]:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        body = build_body(prompt, image_urls, fields)
+        return Call("POST", V2_PATH, _document(Submitted), json=body, headers=headers)
+
+    def status(self, request_id: str) -> Call[StatusDocument]:
+        return Call("GET", f"/v2/requests/{request_id}/status", _final_document(StatusDocument))
+
+    def result(self, request_id: str) -> Call[ResultDocument]:
+        return Call("GET", f"/v2/requests/{request_id}", _final_document(ResultDocument))
+
+    def download(self, request_id: str, what: str) -> Call[bytes]:
+        if what not in ("video", "cover"):
+            raise ValueError(f"what must be 'video' or 'cover', not {what!r}")
+        return Call("GET", f"/v2/requests/{request_id}/{what}", _content)
+
+    def cancel(self, request_id: str) -> Call[Cancelled]:
+        return Call("POST", f"/v2/requests/{request_id}/cancel", _document(Cancelled))
+
+    def list(self, limit: int, before: str | None) -> Call[RequestList]:
+        params: dict[str, Any] = {"limit": limit, **({"before": before} if before else {})}
+        return Call("GET", "/v2/requests", _document(RequestList), params=params)
+
+    def credits(self) -> Call[Credits]:
+        return Call("GET", "/v1/get-user-credits", _document(Credits))
+
+    def stream_url(self, request_id: str) -> str:
+        return f"/v2/requests/{request_id}/status/stream"
+
+
+_CALLS = _Calls()
 
 
 def _remaining(deadline: float | None) -> float | None:
@@ -102,13 +199,12 @@ def _stream_timeout(http: httpx.Client | httpx.AsyncClient, read: float | None) 
     return http.timeout if read is None else httpx.Timeout(http.timeout.connect, read=read)
 
 
-def _check_deadline(deadline: float | None, request_id: str, doc: Status, timeout: float | None) -> None:
+def _check_deadline(
+    deadline: float | None, request_id: str, doc: StatusDocument | None, timeout: float | None
+) -> None:
     if deadline is not None and time.monotonic() > deadline:
-        raise TimeoutError(f"request {request_id} still {doc.get('status', 'unfinished')} after {timeout} s")
-
-
-def _headers(idempotency_key: str | None) -> dict[str, str]:
-    return {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        state = doc.status if doc is not None else "unfinished"
+        raise TimeoutError(f"request {request_id} still {state} after {timeout} s")
 
 
 class _SseParser:
@@ -117,11 +213,11 @@ class _SseParser:
     def __init__(self) -> None:
         self._data: list[str] = []
 
-    def feed(self, line: str) -> Status | None:
+    def feed(self, line: str) -> StatusDocument | None:
         if line.startswith("data:"):
             self._data.append(line[5:].strip())
         elif not line and self._data:
-            doc: Status = json.loads("\n".join(self._data))
+            doc = StatusDocument.model_validate(json.loads("\n".join(self._data)))
             self._data = []
             return doc
         return None
@@ -155,20 +251,18 @@ class Client:
         """Close the connection pool."""
         self._http.close()
 
-    def _json(self, method: str, url: str, **kwargs: Any) -> Any:
-        response = self._http.request(method, url, **kwargs)
-        _raise_for(response)
+    def _send(self, call: Call[T]) -> T:
+        response = self._http.request(
+            call.method, call.url, json=call.json, params=call.params, headers=call.headers
+        )
         self.last_headers = dict(response.headers)
-        return response.json()
+        return call.read(response)
 
     def generate(
         self, prompt: str | None = None, image_urls: Sequence[str] | None = None, **fields: Any
     ) -> bytes:
         """v1: render and return the MP4 bytes; ``last_headers`` then holds seed, cost, credits."""
-        response = self._http.post(V1_PATH, json=build_body(prompt, image_urls, fields))
-        _raise_for(response)
-        self.last_headers = dict(response.headers)
-        return response.content
+        return self._send(_CALLS.generate(prompt, image_urls, fields))
 
     def submit(
         self,
@@ -177,24 +271,21 @@ class Client:
         *,
         idempotency_key: str | None = None,
         **fields: Any,
-    ) -> Status:
+    ) -> Submitted:
         """v2: queue a request (``webhook_url``/``payload`` allowed); returns id and URLs."""
-        body = build_body(prompt, image_urls, fields)
-        result: Status = self._json("POST", V2_PATH, json=body, headers=_headers(idempotency_key))
-        return result
+        return self._send(_CALLS.submit(prompt, image_urls, fields, idempotency_key))
 
-    def status(self, request_id: str) -> Status:
-        """Status, progress and queue position."""
-        result: Status = self._json("GET", f"/v2/requests/{request_id}/status")
-        return result
+    def status(self, request_id: str) -> StatusDocument:
+        """Status, progress, queue position and metrics (also for a FAILED or CANCELLED one)."""
+        return self._send(_CALLS.status(request_id))
 
-    def stream(self, request_id: str, read_timeout: float | None = None) -> Iterator[Status]:
+    def stream(self, request_id: str, read_timeout: float | None = None) -> Iterator[StatusDocument]:
         """Status documents as the server pushes them, until a final state."""
-        url = f"/v2/requests/{request_id}/status/stream"
-        with self._http.stream("GET", url, timeout=_stream_timeout(self._http, read_timeout)) as response:
+        timeout = _stream_timeout(self._http, read_timeout)
+        with self._http.stream("GET", _CALLS.stream_url(request_id), timeout=timeout) as response:
             if not response.is_success:
                 response.read()
-                _raise_for(response)
+                raise_for(response)
             parser = _SseParser()
             for line in response.iter_lines():
                 if (doc := parser.feed(line)) is not None:
@@ -202,19 +293,19 @@ class Client:
 
     def wait(
         self, request_id: str, progress: ProgressCallback | None = None, timeout: float | None = None
-    ) -> Status:
+    ) -> StatusDocument:
         """Follow the request until a final state, calling ``progress`` with each status.
 
         The event stream is reopened if it drops before a final state (a proxy timeout, say).
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        last: Status = {}
+        last: StatusDocument | None = None
         while True:
             try:
                 for last in self.stream(request_id, _remaining(deadline)):
                     if progress is not None:
                         progress(last)
-                    if last.get("status") in FINAL_STATES:
+                    if last.status in FINAL:
                         return last
                     _check_deadline(deadline, request_id, last, timeout)
             except httpx.ReadTimeout:
@@ -222,31 +313,30 @@ class Client:
             _check_deadline(deadline, request_id, last, timeout)
             time.sleep(RECONNECT_SECONDS)
 
-    def result(self, request_id: str) -> Status:
-        """The result: video/cover URLs, seed, size, cost, remaining credits, timings."""
-        result: Status = self._json("GET", f"/v2/requests/{request_id}")
-        return result
+    def result(self, request_id: str) -> ResultDocument:
+        """The result: output URL, seed, size, cost, metrics, timings (or why it failed)."""
+        return self._send(_CALLS.result(request_id))
 
     def download(
         self, request_id: str, path: str | os.PathLike[str] | None = None, *, what: str = "video"
     ) -> bytes:
         """The finished ``video`` (MP4) or ``cover`` (JPEG); also written to ``path`` if given."""
-        response = self._http.get(f"/v2/requests/{request_id}/{what}")
-        _raise_for(response)
+        data = self._send(_CALLS.download(request_id, what))
         if path is not None:
-            Path(path).write_bytes(response.content)
-        return response.content
+            Path(path).write_bytes(data)
+        return data
 
-    def cancel(self, request_id: str) -> Status:
+    def cancel(self, request_id: str) -> Cancelled:
         """Cancel an unfinished request (its cost is refunded)."""
-        result: Status = self._json("POST", f"/v2/requests/{request_id}/cancel")
-        return result
+        return self._send(_CALLS.cancel(request_id))
 
-    def list(self, limit: int = 20, before: str | None = None) -> Status:
+    def list(self, limit: int = 20, before: str | None = None) -> RequestList:
         """One page of your requests, newest first (``next_before`` for the next page)."""
-        params: dict[str, Any] = {"limit": limit, **({"before": before} if before else {})}
-        result: Status = self._json("GET", "/v2/requests", params=params)
-        return result
+        return self._send(_CALLS.list(limit, before))
+
+    def credits(self) -> Credits:
+        """The key's remaining credits."""
+        return self._send(_CALLS.credits())
 
 
 class AsyncClient:
@@ -272,20 +362,18 @@ class AsyncClient:
         """Close the connection pool."""
         await self._http.aclose()
 
-    async def _json(self, method: str, url: str, **kwargs: Any) -> Any:
-        response = await self._http.request(method, url, **kwargs)
-        _raise_for(response)
+    async def _send(self, call: Call[T]) -> T:
+        response = await self._http.request(
+            call.method, call.url, json=call.json, params=call.params, headers=call.headers
+        )
         self.last_headers = dict(response.headers)
-        return response.json()
+        return call.read(response)
 
     async def generate(
         self, prompt: str | None = None, image_urls: Sequence[str] | None = None, **fields: Any
     ) -> bytes:
         """v1: render and return the MP4 bytes."""
-        response = await self._http.post(V1_PATH, json=build_body(prompt, image_urls, fields))
-        _raise_for(response)
-        self.last_headers = dict(response.headers)
-        return response.content
+        return await self._send(_CALLS.generate(prompt, image_urls, fields))
 
     async def submit(
         self,
@@ -294,25 +382,23 @@ class AsyncClient:
         *,
         idempotency_key: str | None = None,
         **fields: Any,
-    ) -> Status:
+    ) -> Submitted:
         """v2: queue a request; returns id and URLs."""
-        body = build_body(prompt, image_urls, fields)
-        result: Status = await self._json("POST", V2_PATH, json=body, headers=_headers(idempotency_key))
-        return result
+        return await self._send(_CALLS.submit(prompt, image_urls, fields, idempotency_key))
 
-    async def status(self, request_id: str) -> Status:
-        """Status, progress and queue position."""
-        result: Status = await self._json("GET", f"/v2/requests/{request_id}/status")
-        return result
+    async def status(self, request_id: str) -> StatusDocument:
+        """Status, progress, queue position and metrics."""
+        return await self._send(_CALLS.status(request_id))
 
-    async def stream(self, request_id: str, read_timeout: float | None = None) -> AsyncIterator[Status]:
+    async def stream(
+        self, request_id: str, read_timeout: float | None = None
+    ) -> AsyncIterator[StatusDocument]:
         """Status documents as the server pushes them, until a final state."""
-        url = f"/v2/requests/{request_id}/status/stream"
         timeout = _stream_timeout(self._http, read_timeout)
-        async with self._http.stream("GET", url, timeout=timeout) as response:
+        async with self._http.stream("GET", _CALLS.stream_url(request_id), timeout=timeout) as response:
             if not response.is_success:
                 await response.aread()
-                _raise_for(response)
+                raise_for(response)
             parser = _SseParser()
             async for line in response.aiter_lines():
                 if (doc := parser.feed(line)) is not None:
@@ -321,12 +407,12 @@ class AsyncClient:
     async def wait(
         self,
         request_id: str,
-        progress: Callable[[Status], Awaitable[None] | None] | None = None,
+        progress: Callable[[StatusDocument], Awaitable[None] | None] | None = None,
         timeout: float | None = None,
-    ) -> Status:
+    ) -> StatusDocument:
         """Follow the request until a final state, calling ``progress`` with each status."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        last: Status = {}
+        last: StatusDocument | None = None
         while True:
             try:
                 async for last in self.stream(request_id, _remaining(deadline)):
@@ -334,7 +420,7 @@ class AsyncClient:
                         outcome = progress(last)
                         if outcome is not None:
                             await outcome
-                    if last.get("status") in FINAL_STATES:
+                    if last.status in FINAL:
                         return last
                     _check_deadline(deadline, request_id, last, timeout)
             except httpx.ReadTimeout:
@@ -342,37 +428,37 @@ class AsyncClient:
             _check_deadline(deadline, request_id, last, timeout)
             await asyncio.sleep(RECONNECT_SECONDS)
 
-    async def result(self, request_id: str) -> Status:
+    async def result(self, request_id: str) -> ResultDocument:
         """The result document."""
-        result: Status = await self._json("GET", f"/v2/requests/{request_id}")
-        return result
+        return await self._send(_CALLS.result(request_id))
 
     async def download(
         self, request_id: str, path: str | os.PathLike[str] | None = None, *, what: str = "video"
     ) -> bytes:
         """The finished ``video`` or ``cover``; also written to ``path`` if given."""
-        response = await self._http.get(f"/v2/requests/{request_id}/{what}")
-        _raise_for(response)
+        data = await self._send(_CALLS.download(request_id, what))
         if path is not None:
-            Path(path).write_bytes(response.content)
-        return response.content
+            Path(path).write_bytes(data)
+        return data
 
-    async def cancel(self, request_id: str) -> Status:
+    async def cancel(self, request_id: str) -> Cancelled:
         """Cancel an unfinished request (refunded)."""
-        result: Status = await self._json("POST", f"/v2/requests/{request_id}/cancel")
-        return result
+        return await self._send(_CALLS.cancel(request_id))
 
-    async def list(self, limit: int = 20, before: str | None = None) -> Status:
+    async def list(self, limit: int = 20, before: str | None = None) -> RequestList:
         """One page of your requests, newest first."""
-        params: dict[str, Any] = {"limit": limit, **({"before": before} if before else {})}
-        result: Status = await self._json("GET", "/v2/requests", params=params)
-        return result
+        return await self._send(_CALLS.list(limit, before))
+
+    async def credits(self) -> Credits:
+        """The key's remaining credits."""
+        return await self._send(_CALLS.credits())
 
 
 __all__ = [
     "ApiError",
     "AsyncClient",
     "Client",
+    "Status",
     "image_file_to_base64",
     "image_url_to_base64",
     "image_urls_to_base64",

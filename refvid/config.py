@@ -11,9 +11,6 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-CREDIT_SCALE = 1000
-"""Credits are stored as integer thousandths so that arithmetic is exact."""
-
 
 def _default_home() -> Path:
     return Path.home() / ".local" / "share" / "refvid"
@@ -69,7 +66,9 @@ class Settings(BaseSettings):
     @field_validator("cost_5s", "cost_10s")
     @classmethod
     def _whole_thousandths(cls, value: Decimal) -> Decimal:
-        to_units(value)
+        # Credits are counted in thousandths (refvid.billing.credits); refuse finer prices.
+        if value != round(value, 3):
+            raise ValueError(f"credits {value} have more than 3 decimal places")
         return value
 
     @field_validator("webhook_backoff", mode="before")
@@ -86,29 +85,6 @@ class Settings(BaseSettings):
     def results_dir(self) -> Path:
         """Where finished videos and covers live until they expire."""
         return self.home / "results"
-
-    def cost_units(self, duration: int) -> int:
-        """Cost of a request of ``duration`` seconds in credit thousandths."""
-        return to_units(self.cost_10s if duration >= 10 else self.cost_5s)
-
-
-def to_units(credits: Decimal | int | str) -> int:
-    """Credits → integer thousandths; refuses finer fractions instead of rounding."""
-    scaled = Decimal(credits) * CREDIT_SCALE
-    if scaled != scaled.to_integral_value():
-        raise ValueError(f"credits {credits} have more than 3 decimal places")
-    return int(scaled)
-
-
-def from_units(units: int) -> Decimal:
-    """Integer thousandths → credits, normalised (``1``, ``0.5``)."""
-    value = Decimal(units) / CREDIT_SCALE
-    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
-
-
-def format_credits(units: int) -> str:
-    """Credits as a plain decimal string for headers and JSON."""
-    return format(from_units(units), "f")
 
 
 def get_settings() -> Settings:

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
+from refvid.billing import models as _billing_tables  # noqa: F401  (registers the tables)
 from refvid.config import Settings
+from refvid.jobs import models as _job_tables  # noqa: F401
+from refvid.orm import Base, utcnow
 
-
-class Base(DeclarativeBase):
-    """Declarative base shared by the billing and jobs models."""
-
-
-def utcnow() -> datetime:
-    """Naive UTC now: SQLite drops tz info, so every timestamp is stored naive UTC."""
-    return datetime.now(UTC).replace(tzinfo=None)
+__all__ = ["Base", "Database", "open_db", "utcnow"]
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
@@ -63,9 +58,6 @@ class Database:
 
 def open_db(settings: Settings) -> Database:
     """Connect, create the tables if needed, and return the session factories."""
-    from refvid.billing import models as _billing  # noqa: F401  (registers tables)
-    from refvid.jobs import models as _jobs  # noqa: F401
-
     url = settings.db_url
     if url.startswith("sqlite"):
         settings.home.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ from refvid.media.cover import write_cover
 from refvid.media.encode import encode_video
 from refvid.media.prefetch import prefetch
 from refvid.references import Reference
-from refvid.references.load import load_references
+from refvid.references.load import SERVER, ReferencePolicy, load_references
 from refvid.request import GenerationRequest
 
 log = logging.getLogger(__name__)
@@ -63,15 +63,15 @@ def generate(
     cover: Path | None = None,
     engine: str | Engine = "motion",
     references: Sequence[Reference] | None = None,
-    allow_paths: bool = False,
+    policy: ReferencePolicy = SERVER,
     progress: ProgressFn | None = None,
     cancelled: CancelledFn | None = None,
 ) -> GenerationResult:
     """Render ``request`` to ``output`` (MP4) and, if asked, a JPEG ``cover``.
 
     Seed 0 is replaced by a random seed, reported in the result. ``references`` may be
-    passed already decoded; otherwise they are loaded from ``request.image_urls``
-    (local paths only when ``allow_paths``, as the CLI does). ``progress`` receives
+    passed already decoded; otherwise they are loaded from ``request.image_urls`` under
+    ``policy`` (the CLI's allows local paths). ``progress`` receives
     0..1; ``cancelled`` is polled between frames (or steps) and makes the render raise
     :class:`refvid.errors.Cancelled`. Both are called from the rendering thread. A
     failed or cancelled render leaves no partial file behind.
@@ -79,7 +79,7 @@ def generate(
     started = time.perf_counter()
     request = request.with_seed()
     if references is None:
-        references = load_references(request.image_urls, allow_paths=allow_paths)
+        references = load_references(request.image_urls, policy)
     chosen = get_engine(engine) if isinstance(engine, str) else engine
     plan = make_plan(request, references, chosen)
 

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -19,8 +20,22 @@ from pydantic import (
     field_validator,
 )
 
+
+def _integral(value: object) -> object:
+    """A whole JSON number is an integer however it is written: ``5.0`` is ``5``.
+
+    JavaScript has one number type and many clients serialise through floats, so
+    ``seed: 42.0`` and ``duration: 5.0`` are accepted alike; ``42.5``, ``"42"`` and
+    ``true`` are still refused.
+    """
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 AspectRatio = Literal["16:9", "9:16", "1:1"]
-Duration = Literal[5, 10]
+Duration = Annotated[Literal[5, 10], BeforeValidator(_integral)]
+Seed = Annotated[StrictInt, BeforeValidator(_integral)]
 MovementAmplitude = Literal["auto", "small", "medium", "large"]
 
 PROMPT_MAX_CHARS = 1500
@@ -55,7 +70,7 @@ class GenerationRequest(BaseModel):
     )
     aspect_ratio: AspectRatio = "16:9"
     duration: Duration = Field(5, description="Length in seconds.")
-    seed: StrictInt = Field(0, ge=0, le=SEED_MAX, description="0 picks a seed and reports it.")
+    seed: Seed = Field(0, ge=0, le=SEED_MAX, description="0 picks a seed and reports it.")
     bgm: StrictBool = Field(False, description="Add background music fitted to the video.")
     movement_amplitude: MovementAmplitude = "auto"
 

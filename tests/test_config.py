@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from refvid.config import Settings, format_credits, from_units, to_units
+from refvid.config import Settings
 
 
 def test_defaults_work_with_nothing_set(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -18,7 +18,7 @@ def test_defaults_work_with_nothing_set(monkeypatch: pytest.MonkeyPatch) -> None
     assert settings.home == Path.home() / ".local" / "share" / "refvid"
     assert settings.db_url == f"sqlite:///{settings.home / 'refvid.db'}"
     assert settings.result_ttl == 24 * 3600 and settings.workers == 1
-    assert settings.cost_units(5) == 1000 and settings.cost_units(10) == 2000
+    assert settings.cost_5s == 1 and settings.cost_10s == 2
     assert sum(settings.webhook_backoff) >= 3000  # retries span about an hour
 
 
@@ -32,7 +32,7 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     assert settings.home == tmp_path and settings.workers == 3
     assert settings.allow_private_networks == ["127.0.0.0/8", "10.1.0.0/16"]
     assert settings.webhook_backoff == [1.0, 2.5]
-    assert settings.cost_units(5) == 250
+    assert settings.cost_5s == Decimal("0.25")
 
 
 @pytest.mark.parametrize(
@@ -43,11 +43,3 @@ def test_bad_values_are_refused_naming_the_setting(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError, match=name.removeprefix("REFVID_").lower()):
         Settings()
-
-
-def test_credit_units_are_exact() -> None:
-    assert to_units("1.5") == 1500 and to_units(Decimal("0.001")) == 1
-    with pytest.raises(ValueError, match="decimal places"):
-        to_units("0.0001")
-    assert format_credits(1500) == "1.5" and format_credits(2000) == "2" and format_credits(0) == "0"
-    assert from_units(1) == Decimal("0.001")

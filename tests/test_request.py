@@ -83,6 +83,17 @@ def test_seed_limits() -> None:
     assert error_for(seed=1.5).startswith("seed: Input should be a valid integer")
 
 
+def test_whole_numbers_are_integers_however_written() -> None:
+    # JSON clients that serialise through floats send 42.0 and 5.0: both fields agree.
+    request = make(seed=42.0, duration=10.0)
+    assert request.seed == 42 and type(request.seed) is int
+    assert request.duration == 10 and type(request.duration) is int
+    assert GenerationRequest.model_validate_json('{"prompt": "p", "image_urls": ["a"], "seed": 7.0}').seed == 7
+    assert error_for(seed=True).startswith("seed: Input should be a valid integer")
+    assert error_for(duration=True).startswith("duration: must be 5 or 10")
+    assert error_for(seed=float("nan")).startswith("seed: Input should be a valid integer")
+
+
 def test_bgm_is_a_boolean() -> None:
     assert make(bgm=True).bgm is True
     assert error_for(bgm="yes").startswith("bgm: Input should be a valid boolean")

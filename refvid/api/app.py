@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from refvid.api import errors, plan, playground, system, v1, v2
+from refvid.api import errors, openapi, plan, playground, system, v1, v2
 from refvid.api.deps import AppState
 from refvid.api.metrics import Metrics
 from refvid.api.middleware import RequestIdMiddleware
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     )
     app.state.refvid = state
     errors.install(app)
+    openapi.install(app)
     app.include_router(v1.router)
     app.include_router(v2.router)
     app.include_router(plan.router)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Request
+import anyio
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from refvid.api import jsonbody
 from refvid.api.errors import ApiError, validation_message
 from refvid.api.metrics import Metrics
 from refvid.api.ratelimit import RateLimiter, retry_after
@@ -32,6 +36,8 @@ class AppState:
     limiter: RateLimiter
     metrics: Metrics
     dispatcher: LocalDispatcher | None = None
+    # Submits whose inline references are decoded at the same time; the others wait.
+    inline_checks: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(2))
 
 
 def app_state(request: Request) -> AppState:
@@ -40,7 +46,13 @@ def app_state(request: Request) -> AppState:
     return state
 
 
-async def require_key(request: Request) -> ApiKey:
+# Declared for the OpenAPI document (Swagger UI's "Authorize"); require_key reads the header.
+API_KEY_HEADER = APIKeyHeader(name="x-api-key", auto_error=False, description="Your refvid API key.")
+
+
+async def require_key(
+    request: Request, _declared: Annotated[str | None, Security(API_KEY_HEADER)] = None
+) -> ApiKey:
     """The caller's API key from ``x-api-key`` (or ``Authorization: Bearer``), else 401."""
     key = request.headers.get("x-api-key")
     if not key:
@@ -59,6 +71,33 @@ async def require_key(request: Request) -> ApiKey:
     return row
 
 
+KeyDep = Annotated[ApiKey, Depends(require_key)]
+
+
+def reset_at(seconds: float) -> str:
+    """The ``x-rate-limit-reset-at-utc`` value: when a retry may succeed, ISO 8601 UTC."""
+    at = datetime.now(UTC) + timedelta(seconds=float(retry_after(seconds)))
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def too_many(wait: float) -> dict[str, str]:
+    """The headers of a 429: ``Retry-After`` and the gateway's ``x-rate-limit-reset-at-utc``."""
+    return {"Retry-After": retry_after(wait), "x-rate-limit-reset-at-utc": reset_at(wait)}
+
+
+def require_json(request: Request) -> None:
+    """406 unless the body is declared ``application/json`` (the gateway's answer)."""
+    declared = request.headers.get("content-type", "")
+    media = declared.split(";", 1)[0].strip().lower()
+    if media != "application/json":
+        shown = f"'{declared[:100]}'" if declared else "missing"
+        raise ApiError(
+            406, "unsupported_media_type",
+            f"the Content-Type header is {shown}; send the body as JSON with "
+            "Content-Type: application/json",
+        )
+
+
 def check_rate(request: Request, key: ApiKey) -> None:
     """429 with Retry-After when the key has used up its submits for now."""
     state = app_state(request)
@@ -69,7 +108,7 @@ def check_rate(request: Request, key: ApiKey) -> None:
             429, "rate_limited",
             f"too many requests: this key may submit {state.settings.rate_limit} per minute; "
             f"retry after {retry_after(wait)} s",
-            headers={"Retry-After": retry_after(wait)},
+            headers=too_many(wait),
         )
 
 
@@ -92,12 +131,17 @@ async def read_json(request: Request) -> Any:
             raise too_large
         chunks.append(chunk)
     try:
-        return json.loads(b"".join(chunks))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        # A thread: a large body takes a while to parse, and the event loop serves everyone.
+        return await run_in_threadpool(jsonbody.parse, b"".join(chunks))
+    except jsonbody.NotJson as exc:
         raise ApiError(
             422, "invalid_json",
-            f"the body is not valid JSON ({exc}); send a JSON object with Content-Type: "
-            "application/json",
+            f"{exc}; send a JSON object with Content-Type: application/json",
+        ) from None
+    except jsonbody.TooDeep as exc:
+        raise ApiError(
+            422, "invalid_field", f"invalid request — {exc}",
+            fields=[{"field": exc.field, "message": str(exc).split(": ", 1)[1]}],
         ) from None
 
 

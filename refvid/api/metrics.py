@@ -24,11 +24,11 @@ class _JobCollector(Collector):
             rows = dict(session.execute(select(Job.status, func.count()).group_by(Job.status)).all())
         jobs = GaugeMetricFamily("refvid_jobs", "Jobs in the store by status", labels=["status"])
         for status in Status:
-            jobs.add_metric([status.value], float(rows.get(status.value, 0)))
+            jobs.add_metric([status.value], float(rows.get(status, 0)))
         yield jobs
         yield GaugeMetricFamily(
             "refvid_queue_depth", "Requests waiting for a worker",
-            value=float(rows.get(Status.QUEUED.value, 0)),
+            value=float(rows.get(Status.QUEUED, 0)),
         )
         yield GaugeMetricFamily(
             "refvid_workers_alive", "Render worker processes running", value=float(self.workers_alive())

@@ -15,18 +15,33 @@ from typing import Any
 import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from refvid.api.deps import app_state, parse, read_json, require_key
+from refvid.api.deps import app_state, parse, read_json, require_json, require_key, too_many
 from refvid.api.errors import ApiError
+from refvid.api.openapi import errors
 from refvid.api.ratelimit import RateLimiter, retry_after
 from refvid.api.schemas import AsyncGenerationRequest
+from refvid.billing.credits import format_credits, price
 from refvid.billing.keys import balance_of
-from refvid.config import Settings, format_credits
+from refvid.config import Settings
 from refvid.errors import EngineUnavailable, InvalidReference
 from refvid.request import GenerationRequest
 
 router = APIRouter(tags=["v2 (asynchronous)"])
+
+
+class PlanAnswer(BaseModel):
+    """What ``POST /v2/plan`` answers."""
+
+    plan: dict[str, Any] = Field(
+        description="The engine's plan, as `refvid plan` prints it: seed, size, cut_times and, "
+        "for the motion engine, shots (image, framing, move, transition_in, start_s, end_s, …); "
+        "music with bgm."
+    )
+    cost: str = Field(description="Credits a submit of this body would be charged (nothing is, here).")
+    remaining_credits: str = Field(description="The key's balance.")
 
 
 class _PlanGate:
@@ -50,15 +65,16 @@ def make_plan_document(settings: Settings, request: GenerationRequest) -> dict[s
     """Decode the references and plan; raises InvalidReference / EngineUnavailable."""
     from refvid.engines import get_engine
     from refvid.generate import make_plan
-    from refvid.jobs.worker import make_fetcher
-    from refvid.references.load import load_references
+    from refvid.references.load import ReferencePolicy, load_references
 
-    references = load_references(request.image_urls, allow_paths=False, fetcher=make_fetcher(settings))
+    references = load_references(request.image_urls, ReferencePolicy.for_server(settings))
     return make_plan(request, references, get_engine(settings.engine)).to_dict()
 
 
 @router.post(
     "/v2/plan",
+    response_model=PlanAnswer,
+    responses=errors(400, 401, 406, 413, 422, 429, 503),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -84,8 +100,9 @@ async def plan(request: Request) -> JSONResponse:
             429, "rate_limited",
             f"too many plan requests: this key may ask for {state.settings.plan_rate_limit} "
             f"plans per minute; retry after {retry_after(wait)} s",
-            headers={"Retry-After": retry_after(wait)},
+            headers=too_many(wait),
         )
+    require_json(request)
     data = await read_json(request)
     generation = parse(AsyncGenerationRequest, data).generation().with_seed()
     try:
@@ -103,7 +120,6 @@ async def plan(request: Request) -> JSONResponse:
             503, "engine_unavailable", f"{exc}; the operator must fix the engine set-up"
         ) from None
     balance = await run_in_threadpool(balance_of, state.db, key.id)
-    cost = state.settings.cost_units(generation.duration)
-    return JSONResponse(
-        {"plan": document, "cost": format_credits(cost), "remaining_credits": format_credits(balance)}
-    )
+    cost = price(state.settings, generation.duration)
+    answer = PlanAnswer(plan=document, cost=format_credits(cost), remaining_credits=format_credits(balance))
+    return JSONResponse(answer.model_dump(mode="json"))

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from refvid.api.deps import app_state
-from refvid.config import format_credits
+from refvid.billing.credits import format_credits, price
 from refvid.references.decode import MAX_ASPECT, MAX_BASE64_BYTES, MAX_PIXELS, MIN_SIDE
 from refvid.request import FPS, FRAME_SIZES, MAX_REFERENCES, PROMPT_MAX_CHARS, SEED_MAX
 
@@ -58,7 +58,7 @@ def page_config(request: Request) -> dict[str, Any]:
         "formats": ["image/jpeg", "image/png", "image/webp"],
         "fps": FPS,
         "frame_sizes": {name: list(size) for name, size in FRAME_SIZES.items()},
-        "cost": {"5": format_credits(settings.cost_units(5)), "10": format_credits(settings.cost_units(10))},
+        "cost": {"5": format_credits(price(settings, 5)), "10": format_credits(price(settings, 10))},
     }
 
 

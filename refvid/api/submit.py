@@ -1,31 +1,63 @@
-"""Accepting a request (v1 and v2 alike): rate limit, validation, charge and queue."""
+"""Accepting a request (v1 and v2 alike): rate limit, validation, charge and queue.
+
+Everything that can refuse a request runs before the charge: the body, its fields, the
+webhook address and the inline (base64 / data URI) references, which are decoded here in
+a bounded thread pool. URL references are downloaded by the worker that renders, so a URL
+that cannot be fetched fails the request after it was queued (and refunds it).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import anyio
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from refvid.api.deps import app_state, body_hash, check_rate, parse, read_json, require_key
+from refvid.api.deps import (
+    app_state,
+    body_hash,
+    check_rate,
+    parse,
+    read_json,
+    require_json,
+    require_key,
+    too_many,
+)
 from refvid.api.errors import ApiError, request_id_of
 from refvid.api.ratelimit import retry_after
 from refvid.api.schemas import AsyncGenerationRequest
+from refvid.billing.credits import format_credits, price
 from refvid.billing.keys import balance_of
 from refvid.billing.models import ApiKey
-from refvid.config import format_credits
+from refvid.errors import InvalidReference
 from refvid.jobs import store
 from refvid.jobs.models import Job
 from refvid.jobs.webhooks import check_webhook_url
+from refvid.references import check_inline
 from refvid.request import GenerationRequest
 
 IDEMPOTENCY_MAX = 255
+
+
+async def check_references(request: Request, key: ApiKey, generation: GenerationRequest) -> None:
+    """400 naming the first base64 / data-URI reference that would not decode; nothing charged."""
+    state = app_state(request)
+    try:
+        await anyio.to_thread.run_sync(check_inline, generation.image_urls, limiter=state.inline_checks)
+    except InvalidReference as exc:
+        balance = await run_in_threadpool(balance_of, state.db, key.id)
+        raise ApiError(
+            400, "invalid_reference", f"{exc}; fix or replace this image and retry",
+            index=exc.index, remaining_credits=format_credits(balance),
+        ) from None
 
 
 async def accept(request: Request, *, sync: bool) -> tuple[ApiKey, Job, bool]:
     """Authenticate, validate and queue the body; returns (key, job, created)."""
     state = app_state(request)
     key = await require_key(request)
+    require_json(request)
     check_rate(request, key)
     data = await read_json(request)
     model: GenerationRequest = parse(GenerationRequest if sync else AsyncGenerationRequest, data)
@@ -47,7 +79,8 @@ async def accept(request: Request, *, sync: bool) -> tuple[ApiKey, Job, bool]:
         raise ApiError(
             422, "invalid_header", f"Idempotency-Key must be 1–{IDEMPOTENCY_MAX} characters long"
         )
-    cost = state.settings.cost_units(generation.duration)
+    await check_references(request, key, generation)
+    cost = price(state.settings, generation.duration)
     try:
         submitted = await run_in_threadpool(
             lambda: store.submit(
@@ -68,9 +101,9 @@ async def accept(request: Request, *, sync: bool) -> tuple[ApiKey, Job, bool]:
         ) from None
     except store.QueueFull as exc:
         state.metrics.rejected.labels(reason="queue_full").inc()
-        wait = retry_after(min(60.0, 2.0 * state.settings.max_queue / max(1, state.settings.workers)))
+        wait = min(60.0, 2.0 * state.settings.max_queue / max(1, state.settings.workers))
         raise ApiError(
-            429, "queue_full", f"{exc}; retry after {wait} s", headers={"Retry-After": wait}
+            429, "queue_full", f"{exc}; retry after {retry_after(wait)} s", headers=too_many(wait)
         ) from None
     except store.IdempotencyConflict as exc:
         raise ApiError(409, "idempotency_conflict", str(exc)) from None

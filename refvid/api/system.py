@@ -3,27 +3,33 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from refvid.api.deps import app_state
 from refvid.api.errors import ApiError
+from refvid.documents import Health, NotReady, Readiness
 
 router = APIRouter(tags=["system"])
 
 STATIC = "/static/swagger"
 
 
-@router.get("/healthz", summary="Liveness: the process answers")
-def healthz() -> dict[str, str]:
+@router.get("/healthz", response_model=Health, summary="Liveness: the process answers")
+def healthz() -> Health:
     """Always ``ok`` while the server runs."""
-    return {"status": "ok"}
+    return Health(status="ok")
 
 
-@router.get("/readyz", summary="Readiness: database reachable and workers running")
-async def readyz(request: Request) -> JSONResponse:
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"model": NotReady, "description": "Not ready; `problems` says why."}},
+    summary="Readiness: database reachable and workers running",
+)
+async def readyz(request: Request) -> Readiness:
     """200 when requests can be served and rendered, else 503 with the reason."""
     state = app_state(request)
 
@@ -44,10 +50,20 @@ async def readyz(request: Request) -> JSONResponse:
             503, "not_ready", f"not ready: {'; '.join(problems)}",
             status="not ready", workers=alive, problems=problems,
         )
-    return JSONResponse({"status": "ready", "workers": alive, "problems": []})
+    return Readiness(status="ready", workers=alive, problems=[])
 
 
-@router.get("/metrics", summary="Prometheus metrics")
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+            "description": "Prometheus text exposition format.",
+        }
+    },
+    summary="Prometheus metrics",
+)
 async def metrics(request: Request) -> Response:
     """Text exposition format."""
     registry = app_state(request).metrics.registry

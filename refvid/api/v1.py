@@ -10,14 +10,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from refvid.api.deps import app_state
+from refvid.api.deps import KeyDep, app_state
 from refvid.api.errors import ApiError
+from refvid.api.openapi import KEY_ERRORS, SUBMIT_ERRORS, errors
 from refvid.api.submit import accept
+from refvid.billing.credits import credits_number, format_credits
 from refvid.billing.keys import balance_of
-from refvid.config import format_credits
+from refvid.documents import Credits
 from refvid.jobs import lifecycle, store
 from refvid.jobs.documents import links
-from refvid.jobs.models import FINAL, Job, Status
+from refvid.jobs.models import Job
+from refvid.jobs.states import FINAL, Status
 from refvid.request import GenerationRequest
 
 router = APIRouter(tags=["v1 (synchronous)"])
@@ -29,7 +32,14 @@ CLIENT_CLOSED = 499  # nginx's code: the client went away; it never sees this re
 @router.post(
     ENDPOINT,
     response_class=Response,
-    responses={200: {"content": {"video/mp4": {}}, "description": "The MP4 bytes."}},
+    responses={
+        200: {
+            "content": {"video/mp4": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The MP4 bytes; `x-seed-value`, `x-cost`, `x-remaining-credits`, "
+            "`x-generation-time` and `x-request-id` headers.",
+        },
+        **errors(*SUBMIT_ERRORS, 500, 503, 504),
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -63,8 +73,8 @@ async def generate_sync(request: Request) -> Response:
             raise ApiError(
                 504, "timeout",
                 f"the video was not ready within {state.settings.sync_timeout:g} s; it is still "
-                f"being made — collect it with GET {urls['result_url']} (request {job.id})",
-                status_url=urls["status_url"], result_url=urls["result_url"],
+                f"being made — collect it with GET {urls.result_url} (request {job.id})",
+                status_url=urls.status_url, result_url=urls.result_url,
             )
         await asyncio.sleep(poll)
     balance = await run_in_threadpool(balance_of, state.db, key.id)
@@ -95,3 +105,15 @@ def _final_response(job: Job, balance: int, results_dir: Path) -> Response:
         job.error_status or 500, job.error_code or "internal_error",
         job.error_message or "the render failed", remaining_credits=format_credits(balance),
     )
+
+
+@router.get(
+    "/v1/get-user-credits",
+    response_model=Credits,
+    responses=errors(*KEY_ERRORS),
+    summary="The API key's remaining credits",
+)
+def get_user_credits(request: Request, key: KeyDep) -> Credits:
+    """The balance of the key in ``x-api-key``, as the hosted gateway's endpoint gives it."""
+    balance = balance_of(app_state(request).db, key.id)
+    return Credits(credits=credits_number(balance), remaining_credits=format_credits(balance))

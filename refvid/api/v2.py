@@ -1,36 +1,57 @@
-"""v2, asynchronous: submit, status (and its event stream), result, files, cancel, list."""
+"""v2, asynchronous: submit, status (and its event stream), result, files, cancel, list.
+
+A Segmind client reads these as it reads the hosted queue's: submit answers ``request_id``,
+``status_url`` and ``response_url``; a request that FAILED answers 422 on its status and
+result URLs (the body still carries ``status`` and ``error``), and a CANCELLED one 409, so
+a client that only knows COMPLETED and FAILED as final stops waiting either way.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import json
+import hmac
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from pydantic import BaseModel
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from refvid.api.deps import app_state, require_key
+from refvid.api.deps import KeyDep, app_state, require_key
 from refvid.api.errors import ApiError
+from refvid.api.openapi import KEY_ERRORS, SUBMIT_ERRORS, errors, file_responses
 from refvid.api.schemas import AsyncGenerationRequest
 from refvid.api.submit import accept
+from refvid.billing.credits import format_credits
 from refvid.billing.keys import balance_of
 from refvid.billing.models import ApiKey
-from refvid.config import format_credits
+from refvid.documents import (
+    Cancelled,
+    ListedRequest,
+    RequestList,
+    ResultDocument,
+    StatusDocument,
+    Submitted,
+)
 from refvid.jobs import lifecycle, store
-from refvid.jobs.documents import links, result_document, status_document
-from refvid.jobs.models import FINAL, Job, Status
+from refvid.jobs.documents import DOWNLOADS, download_token, links, result_of, status_document
+from refvid.jobs.models import Job
+from refvid.jobs.states import FINAL, Status
 
 router = APIRouter(tags=["v2 (asynchronous)"])
 
 SSE_KEEPALIVE_SECONDS = 15.0
-KeyDep = Annotated[ApiKey, Depends(require_key)]
+ENDED = {Status.FAILED: 422, Status.CANCELLED: 409}
+"""HTTP status of the status and result documents of a request that ended without a video."""
 
 
 @router.post(
     "/v2/vidu-q1-reference-to-video",
     status_code=202,
+    response_model=Submitted,
+    responses=errors(*SUBMIT_ERRORS),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -47,16 +68,16 @@ async def submit(request: Request) -> JSONResponse:
     key, job, created = await accept(request, sync=False)
     position = await run_in_threadpool(store.queue_position, state.db, job)
     balance = await run_in_threadpool(balance_of, state.db, key.id)
-    body = {
-        "request_id": job.id,
-        "status": job.status,
-        "queue_position": position,
-        "cost": format_credits(job.cost),
-        "remaining_credits": format_credits(balance),
-        **links(job, str(request.base_url)),
-    }
+    body = Submitted(
+        request_id=job.id,
+        status=job.status,
+        queue_position=position,
+        cost=format_credits(job.cost),
+        remaining_credits=format_credits(balance),
+        **links(job, str(request.base_url)).model_dump(),
+    )
     headers = {"Idempotent-Replayed": "false" if created else "true"}
-    return JSONResponse(body, status_code=202, headers=headers)
+    return JSONResponse(body.model_dump(mode="json"), status_code=202, headers=headers)
 
 
 def _owned(request: Request, key: ApiKey, job_id: str) -> Job:
@@ -66,22 +87,41 @@ def _owned(request: Request, key: ApiKey, job_id: str) -> Job:
     return job
 
 
-def _status(request: Request, key: ApiKey, job_id: str) -> dict[str, Any]:
+def _status(request: Request, key: ApiKey, job_id: str) -> StatusDocument:
     db = app_state(request).db
     job = _owned(request, key, job_id)
     attempts = store.webhook_attempts(db, job.id) if job.webhook_url else []
-    return status_document(job, store.queue_position(db, job), attempts)
+    return status_document(job, store.queue_position(db, job), attempts, balance_of(db, key.id))
 
 
-@router.get("/v2/requests/{request_id}/status", summary="Status, progress and queue position")
-def status(request_id: str, request: Request, key: KeyDep) -> dict[str, Any]:
-    """The request's state; ``error`` is set when it failed."""
-    return _status(request, key, request_id)
+def _answer(doc: BaseModel, status: Status) -> JSONResponse:
+    return JSONResponse(doc.model_dump(mode="json"), status_code=ENDED.get(status, 200))
+
+
+@router.get(
+    "/v2/requests/{request_id}/status",
+    response_model=StatusDocument,
+    responses={
+        422: {"model": StatusDocument, "description": "The request FAILED; `error` says why."},
+        409: {"model": StatusDocument, "description": "The request was CANCELLED (and refunded)."},
+        **errors(*KEY_ERRORS, 404),
+    },
+    summary="Status, progress, queue position and metrics",
+)
+def status(request_id: str, request: Request, key: KeyDep) -> JSONResponse:
+    """The request's state; 422 once it FAILED, 409 once CANCELLED (``error`` says why)."""
+    doc = _status(request, key, request_id)
+    return _answer(doc, doc.status)
 
 
 @router.get(
     "/v2/requests/{request_id}/status/stream",
     response_class=StreamingResponse,
+    responses={
+        200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
+              "description": "`event: status` with a status document on every change."},
+        **errors(*KEY_ERRORS, 404),
+    },
     summary="Server-sent events with the status until a final state",
 )
 async def status_stream(request_id: str, request: Request, key: KeyDep) -> StreamingResponse:
@@ -92,14 +132,14 @@ async def status_stream(request_id: str, request: Request, key: KeyDep) -> Strea
     async def events() -> AsyncIterator[str]:
         doc, last, quiet = first, "", 0.0
         while True:
-            text = json.dumps(doc)
+            text = doc.model_dump_json()
             if text != last:
                 yield f"event: status\ndata: {text}\n\n"
                 last, quiet = text, 0.0
             elif quiet >= SSE_KEEPALIVE_SECONDS:
                 yield ": keep-alive\n\n"
                 quiet = 0.0
-            if doc["status"] in FINAL:  # a client that leaves is noticed by StreamingResponse
+            if doc.status in FINAL:  # a client that leaves is noticed by StreamingResponse
                 return
             await asyncio.sleep(poll)
             quiet += poll
@@ -117,44 +157,99 @@ def _not_expired(job: Job) -> None:
         )
 
 
-@router.get("/v2/requests/{request_id}", summary="Result: URLs, seed, size, cost, timings")
-def result(request_id: str, request: Request, key: KeyDep) -> dict[str, Any]:
-    """The result document (``video_url`` is null until COMPLETED); 410 once expired."""
+@router.get(
+    "/v2/requests/{request_id}",
+    response_model=ResultDocument,
+    responses={
+        422: {"model": ResultDocument, "description": "The request FAILED; `error` says why."},
+        409: {"model": ResultDocument, "description": "The request was CANCELLED (and refunded)."},
+        **errors(*KEY_ERRORS, 404, 410),
+    },
+    summary="Result: output URL, seed, size, metrics, timings",
+)
+def result(request_id: str, request: Request, key: KeyDep) -> JSONResponse:
+    """The result document (``output`` is null until COMPLETED); 410 once expired."""
     state = app_state(request)
     job = _owned(request, key, request_id)
     _not_expired(job)
-    return result_document(job, balance_of(state.db, key.id), str(request.base_url))
+    doc = result_of(job, balance_of(state.db, key.id), str(request.base_url), key.webhook_secret)
+    return _answer(doc, doc.status)
 
 
-def _file(request: Request, key: ApiKey, request_id: str, name: str, media: str) -> FileResponse:
+def _by_token(request: Request, job_id: str, what: str, token: str) -> Job:
+    """The job whose ``what`` this token may download (the signed ``output`` URL)."""
+    db = app_state(request).db
+    with db.read() as session:
+        job = session.get(Job, job_id)
+        owner = None if job is None else session.scalar(select(ApiKey).where(ApiKey.id == job.key_id))
+    valid = (
+        job is not None and owner is not None and owner.revoked_at is None
+        and hmac.compare_digest(download_token(owner.webhook_secret, job_id, what), token)
+    )
+    if job is None or not valid:
+        raise ApiError(
+            404, "not_found",
+            f"no {what} of request {job_id} for this link; check the URL, or download it with "
+            "your x-api-key",
+        )
+    return job
+
+
+async def _file(request: Request, request_id: str, what: str, token: str | None) -> FileResponse:
     state = app_state(request)
-    job = _owned(request, key, request_id)
+    if token is not None:
+        job = await run_in_threadpool(_by_token, request, request_id, what, token)
+    else:
+        key = await require_key(request)
+        job = await run_in_threadpool(_owned, request, key, request_id)
     _not_expired(job)
     if job.status != Status.COMPLETED:
         raise ApiError(
             409, "not_ready",
             f"request {job.id} is {job.status}; download the files once its status is COMPLETED",
         )
-    path = state.settings.results_dir / job.id / name
+    path = state.settings.results_dir / job.id / DOWNLOADS[what]
     if not path.is_file():
         raise ApiError(410, "expired", f"the files of {job.id} are no longer available")
+    media = "video/mp4" if what == "video" else "image/jpeg"
     return FileResponse(path, media_type=media, filename=f"{job.id}{path.suffix}")
 
 
-@router.get("/v2/requests/{request_id}/video", response_class=FileResponse, summary="The MP4")
-def video(request_id: str, request: Request, key: KeyDep) -> FileResponse:
+TokenQuery = Annotated[
+    str | None,
+    Query(description="The token of a signed link (the result's `output`): no API key needed."),
+]
+
+
+@router.get(
+    "/v2/requests/{request_id}/video",
+    response_class=FileResponse,
+    responses=file_responses("video/mp4"),
+    summary="The MP4 (with the API key, or the signed `output` link)",
+)
+async def video(request_id: str, request: Request, token: TokenQuery = None) -> FileResponse:
     """Download the video."""
-    return _file(request, key, request_id, "video.mp4", "video/mp4")
+    return await _file(request, request_id, "video", token)
 
 
-@router.get("/v2/requests/{request_id}/cover", response_class=FileResponse, summary="The JPEG cover")
-def cover(request_id: str, request: Request, key: KeyDep) -> FileResponse:
+@router.get(
+    "/v2/requests/{request_id}/cover",
+    response_class=FileResponse,
+    responses=file_responses("image/jpeg"),
+    summary="The JPEG cover",
+)
+async def cover(request_id: str, request: Request, token: TokenQuery = None) -> FileResponse:
     """Download the cover image."""
-    return _file(request, key, request_id, "cover.jpg", "image/jpeg")
+    return await _file(request, request_id, "cover", token)
 
 
-@router.post("/v2/requests/{request_id}/cancel", summary="Cancel and refund an unfinished request")
-def cancel(request_id: str, request: Request, key: KeyDep) -> dict[str, Any]:
+@router.post(
+    "/v2/requests/{request_id}/cancel",
+    response_model=Cancelled,
+    responses=errors(*KEY_ERRORS, 404, 409),
+    summary="Cancel and refund an unfinished request",
+)
+def cancel(request_id: str, request: Request, key: KeyDep) -> Cancelled:
     """Cancel a QUEUED or PROCESSING request; its cost is refunded. 409 once final."""
     state = app_state(request)
     job = _owned(request, key, request_id)
@@ -165,31 +260,38 @@ def cancel(request_id: str, request: Request, key: KeyDep) -> dict[str, Any]:
             f"request {job.id} is already {current.status} and can no longer be cancelled",
         )
     doc = _status(request, key, request_id)
-    doc["refunded"] = format_credits(job.cost)
-    doc["remaining_credits"] = format_credits(balance_of(state.db, key.id))
-    return doc
+    return Cancelled(
+        **doc.model_dump(),
+        refunded=format_credits(job.cost),
+        remaining_credits=format_credits(balance_of(state.db, key.id)),
+    )
 
 
-@router.get("/v2/requests", summary="The caller's own requests, newest first")
+@router.get(
+    "/v2/requests",
+    response_model=RequestList,
+    responses=errors(*KEY_ERRORS, 422),
+    summary="The caller's own requests, newest first",
+)
 def list_requests(
     request: Request,
     key: KeyDep,
     limit: int = Query(20, ge=1, le=100, description="Page size."),
     before: str | None = Query(None, description="next_before of the previous page."),
-) -> dict[str, Any]:
+) -> RequestList:
     """One page; pass ``next_before`` back as ``before`` for the next."""
     state = app_state(request)
     jobs = store.list_jobs(state.db, key.id, limit=limit + 1, before=before)
     page = jobs[:limit]
-    return {
-        "data": [
-            {**status_document(job, None, []), **_list_links(job, str(request.base_url))}
-            for job in page
-        ],
-        "next_before": page[-1].id if len(jobs) > limit else None,
-    }
-
-
-def _list_links(job: Job, base_url: str) -> dict[str, str]:
-    urls = links(job, base_url)
-    return {name: urls[name] for name in ("status_url", "result_url")}
+    balance = balance_of(state.db, key.id)
+    base = str(request.base_url)
+    data: list[Any] = []
+    for job in page:
+        urls = links(job, base)
+        data.append(
+            ListedRequest(
+                **status_document(job, None, [], balance).model_dump(),
+                status_url=urls.status_url, response_url=urls.response_url, result_url=urls.result_url,
+            )
+        )
+    return RequestList(data=data, next_before=page[-1].id if len(jobs) > limit else None)

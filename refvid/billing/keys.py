@@ -6,11 +6,15 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
 from refvid.billing.models import ApiKey, LedgerEntry
-from refvid.db import Database, utcnow
+from refvid.orm import utcnow
+
+if TYPE_CHECKING:
+    from refvid.db import Database
 
 KEY_PREFIX = "rv_"
 

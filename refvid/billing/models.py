@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from refvid.db import Base, utcnow
+from refvid.orm import Base, utcnow
 
 
 class ApiKey(Base):

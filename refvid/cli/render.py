@@ -20,7 +20,7 @@ from refvid.cli.app import app
 from refvid.engines import ENGINE_NAMES, get_engine
 from refvid.errors import RefvidError
 from refvid.generate import generate, make_plan
-from refvid.references.load import load_references
+from refvid.references.load import CLI, load_references
 from refvid.request import GenerationRequest, validation_message
 
 err = Console(stderr=True)
@@ -102,7 +102,7 @@ def _render(request: GenerationRequest, output: Path, cover: Path | None, engine
     with _user_errors():
         request = request.with_seed()
         chosen = get_engine(engine)
-        references = load_references(request.image_urls, allow_paths=True)
+        references = load_references(request.image_urls, CLI)
         with _progress_bar(request.frame_count) as advance:
             result = generate(
                 request, output, cover=cover, engine=chosen, references=references, progress=advance
@@ -145,7 +145,7 @@ def plan_command(
     request = build_request(images, prompt, aspect_ratio, duration, seed, movement_amplitude, bgm)
     with _user_errors():
         request = request.with_seed()
-        references = load_references(request.image_urls, allow_paths=True)
+        references = load_references(request.image_urls, CLI)
         plan = make_plan(request, references, get_engine(engine))
     json.dump(plan.to_dict(), sys.stdout, indent=2)
     sys.stdout.write("\n")

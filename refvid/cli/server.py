@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from refvid.billing.credits import format_credits, to_units
 from refvid.cli.app import app
-from refvid.config import format_credits, get_settings, to_units
+from refvid.config import get_settings
 
 if TYPE_CHECKING:
     from refvid.db import Database

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Enum,
     Float,
     ForeignKey,
     Index,
@@ -18,20 +18,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from refvid.db import Base, utcnow
+from refvid.jobs.states import FINAL, Status, WebhookState
+from refvid.orm import Base, utcnow
+
+__all__ = ["FINAL", "Job", "Status", "WebhookAttempt", "WebhookState"]
 
 
-class Status(StrEnum):
-    """Lifecycle of a request: QUEUED → PROCESSING → one of the three final states."""
-
-    QUEUED = "QUEUED"
-    PROCESSING = "PROCESSING"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-
-
-FINAL = frozenset({Status.COMPLETED, Status.FAILED, Status.CANCELLED})
+def _state_column(enum: type[Status] | type[WebhookState]) -> Enum:
+    # Stored as the plain value in a VARCHAR(16): the same column as before the enums, no
+    # database-side enum type to migrate.
+    return Enum(
+        enum, native_enum=False, length=16, values_callable=lambda members: [m.value for m in members]
+    )
 
 
 class Job(Base):
@@ -46,7 +44,7 @@ class Job(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"))
-    status: Mapped[str] = mapped_column(String(16), default=Status.QUEUED)
+    status: Mapped[Status] = mapped_column(_state_column(Status), default=Status.QUEUED)
     # Deferred: it holds the references (up to the body limit) and only a worker needs it.
     request_json: Mapped[str] = mapped_column(Text, deferred=True)
     body_hash: Mapped[str] = mapped_column(String(64))
@@ -75,7 +73,7 @@ class Job(Base):
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
     expires_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
     expired: Mapped[bool] = mapped_column(Boolean, default=False)
-    webhook_state: Mapped[str | None] = mapped_column(String(16), default=None)
+    webhook_state: Mapped[WebhookState | None] = mapped_column(_state_column(WebhookState), default=None)
     webhook_next_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
 
 

@@ -61,16 +61,21 @@ def submit(
     base_url: str = "",
     job_id: str | None = None,
 ) -> Submitted:
-    """Charge ``cost`` and queue the request, atomically; replays an idempotent retry."""
+    """Charge ``cost`` and queue the request, atomically; replays an idempotent retry.
+
+    The seed is made concrete here, once: a retried or recovered job renders the same video.
+    """
     if idempotency_key is not None:
         existing = _by_idempotency(db, key_id, idempotency_key, body_hash)
         if existing is not None:
             return Submitted(existing, created=False)
+    request = request.with_seed()
     job = Job(
         id=job_id or new_job_id(),
         key_id=key_id,
         status=Status.QUEUED,
         request_json=request.model_dump_json(),
+        seed=request.seed,
         body_hash=body_hash,
         idempotency_key=idempotency_key,
         webhook_url=webhook_url,

@@ -90,7 +90,7 @@ def deliver(db: Database, settings: Settings, job_id: str) -> bool:
             .limit(1)
         )
     attempt = int(done or 0) + 1
-    body = json.dumps(result_document(job, balance_of(db, job.key_id)), sort_keys=True).encode()
+    body = json.dumps(result_document(job, balance_of(db, job.key_id), secret=secret), sort_keys=True).encode()
     headers = {
         "Content-Type": "application/json",
         SIGNATURE_HEADER: signature_header(secret, body),

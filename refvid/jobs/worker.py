@@ -13,7 +13,6 @@ import shutil
 import signal
 import threading
 import time
-from collections.abc import Callable
 from multiprocessing.synchronize import Event
 
 from refvid.config import Settings
@@ -21,6 +20,7 @@ from refvid.db import Database, open_db
 from refvid.errors import Cancelled, EngineUnavailable, InvalidReference
 from refvid.jobs import lifecycle
 from refvid.jobs.models import Job
+from refvid.references.load import ReferencePolicy, load_references
 from refvid.request import GenerationRequest
 
 log = logging.getLogger(__name__)
@@ -28,20 +28,6 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 0.25
 ALIVE_SECONDS = 5.0
 WORKER_NICENESS = 5
-Fetcher = Callable[[str, int], bytes]
-
-
-def make_fetcher(settings: Settings) -> Fetcher:
-    """The SSRF-safe URL fetcher configured from the settings."""
-    from refvid.references.fetch import UrlFetcher
-
-    fetcher: Fetcher = UrlFetcher(
-        allowed_networks=list(settings.allow_private_networks),
-        max_bytes=settings.fetch_max_bytes,
-        timeout=settings.fetch_timeout,
-        deadline=settings.fetch_timeout,  # the setting promises seconds for one whole download
-    )
-    return fetcher
 
 
 class _Watch:
@@ -92,11 +78,10 @@ class _Watch:
 
 
 def run_job(
-    db: Database, settings: Settings, job: Job, worker_id: str, fetcher: Fetcher | None
+    db: Database, settings: Settings, job: Job, worker_id: str, policy: ReferencePolicy
 ) -> str:
     """Render a claimed job and record its outcome; returns the final status written."""
     from refvid.generate import generate
-    from refvid.references.load import load_references
 
     request = GenerationRequest.model_validate_json(job.request_json)
     out_dir = settings.results_dir / job.id
@@ -113,7 +98,7 @@ def run_job(
 
     try:
         with watch:
-            references = load_references(request.image_urls, allow_paths=False, fetcher=fetcher)
+            references = load_references(request.image_urls, policy)
             result = generate(
                 request,
                 out_dir / "video.mp4",
@@ -176,7 +161,7 @@ def worker_main(settings: Settings, id_prefix: str, stop: Event) -> None:
     # Rendering is batch work: a lower priority keeps the API's answers fast while it runs.
     os.nice(WORKER_NICENESS)
     db = open_db(settings)
-    fetcher = make_fetcher(settings)
+    policy = ReferencePolicy.for_server(settings)
     import refvid.generate  # noqa: F401  (pay the import cost before the first job)
 
     _warm(settings.engine)
@@ -189,5 +174,5 @@ def worker_main(settings: Settings, id_prefix: str, stop: Event) -> None:
         if job is None:
             stop.wait(idle)
             continue
-        status = run_job(db, settings, job, worker_id, fetcher)
+        status = run_job(db, settings, job, worker_id, policy)
         log.info("job %s %s", job.id, status)

@@ -23,7 +23,8 @@ from PIL import Image
 from refvid.api import create_app
 from refvid.api.deps import AppState
 from refvid.billing import create_key
-from refvid.config import Settings, to_units
+from refvid.billing.credits import to_units
+from refvid.config import Settings
 
 
 @dataclass

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
 
-from .live import LiveServer, body
+from .live import LiveServer, body, image_b64
 
 V1 = "/v1/vidu-q1-reference-to-video"
 V2 = "/v2/vidu-q1-reference-to-video"
@@ -82,9 +84,8 @@ def test_missing_field_and_bad_json_are_422(idle: LiveServer) -> None:
     del data["prompt"]
     error = _error(requests.post(idle.url + V1, json=data, headers={"x-api-key": key}), 422, "invalid_field")
     assert error["fields"][0]["field"] == "prompt"
-    error = _error(
-        requests.post(idle.url + V1, data=b"{not json", headers={"x-api-key": key}), 422, "invalid_json"
-    )
+    json_headers = {"x-api-key": key, "Content-Type": "application/json"}
+    error = _error(requests.post(idle.url + V1, data=b"{not json", headers=json_headers), 422, "invalid_json")
     assert "JSON" in error["error"]
 
 
@@ -112,7 +113,8 @@ def test_body_over_the_limit_is_413_with_or_without_content_length(idle: LiveSer
         for _ in range(20):
             yield b" " * 8192
 
-    response = requests.post(idle.url + V1, data=chunks(), headers={"x-api-key": key})
+    headers = {"x-api-key": key, "Content-Type": "application/json"}
+    response = requests.post(idle.url + V1, data=chunks(), headers=headers)
     _error(response, 413, "body_too_large")
 
 
@@ -127,6 +129,19 @@ def test_not_enough_credits_is_406_and_nothing_is_charged(idle: LiveServer) -> N
     assert balance_of(idle.state.db, key_id) == 1500
 
 
+@pytest.mark.parametrize("path", [V1, V2])
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_wrong_or_missing_content_type_is_406(idle: LiveServer, path: str, content_type: str | None) -> None:
+    key, _, _ = idle.key("10")
+    headers = {"x-api-key": key, **({"Content-Type": content_type} if content_type else {})}
+    response = requests.post(idle.url + path, data=json.dumps(body()), headers=headers)
+    error = _error(response, 406, "unsupported_media_type")
+    assert "Content-Type: application/json" in error["error"]
+    assert (content_type or "missing") in error["error"]
+    ok = {"x-api-key": key, "Content-Type": "Application/JSON; charset=utf-8"}
+    assert requests.post(idle.url + V2, data=json.dumps(body()), headers=ok).status_code == 202
+
+
 def test_rate_limit_is_429_with_retry_after(serve: Callable[..., LiveServer]) -> None:
     server = serve(workers=0, rate_limit=2)
     key, _, _ = server.key("100")
@@ -138,6 +153,9 @@ def test_rate_limit_is_429_with_retry_after(serve: Callable[..., LiveServer]) ->
     response = requests.post(server.url + V2, json=body(), headers={"x-api-key": key})
     error = _error(response, 429, "rate_limited")
     assert int(response.headers["retry-after"]) >= 1
+    reset = datetime.strptime(response.headers["x-rate-limit-reset-at-utc"], "%Y-%m-%dT%H:%M:%SZ")
+    wait = reset.replace(tzinfo=UTC) - datetime.now(UTC)
+    assert timedelta(seconds=-2) < wait - timedelta(seconds=int(response.headers["retry-after"])) < timedelta(seconds=2)
     assert "per minute" in error["error"]
     other, _, _ = server.key("100", name="other")  # limits are per key
     assert requests.post(server.url + V2, json=body(), headers={"x-api-key": other}).status_code == 202
@@ -150,6 +168,7 @@ def test_full_queue_is_429_with_retry_after(idle: LiveServer) -> None:
     response = requests.post(idle.url + V2, json=body(), headers={"x-api-key": key})
     error = _error(response, 429, "queue_full")
     assert int(response.headers["retry-after"]) >= 1
+    assert response.headers["x-rate-limit-reset-at-utc"].endswith("Z")
     assert "queue is full" in error["error"]
 
 
@@ -208,3 +227,63 @@ def test_not_ready_is_503_in_the_error_shape(idle: LiveServer) -> None:
     error = _error(response, 503, "not_ready")
     assert error["status"] == "not ready" and error["problems"][0].startswith("database")
     assert "database" in error["error"]
+
+
+@pytest.mark.parametrize("path", [V1, V2])
+def test_deeply_nested_json_is_422_naming_the_field(idle: LiveServer, path: str) -> None:
+    key, _, _ = idle.key("10")
+    headers = {"x-api-key": key, "Content-Type": "application/json"}
+    # 1000 levels: more than json.loads can parse without a RecursionError.
+    raw = '{"prompt": "p", "image_urls": ' + "[" * 1000 + "]" * 1000 + "}"
+    error = _error(requests.post(idle.url + path, data=raw, headers=headers), 422, "invalid_field")
+    assert error["fields"][0]["field"].startswith("image_urls[0][0]")
+    assert "nested more than 32 levels" in error["error"]
+    # 300 levels in a v2 payload: 600 bytes that pydantic could not serialise to hash.
+    nested: Any = []
+    for _ in range(300):
+        nested = [nested]
+    response = requests.post(idle.url + path, json=body(payload=nested), headers=headers)
+    error = _error(response, 422, "invalid_field")
+    assert error["fields"][0]["field"].startswith("payload[0][0]")
+    assert requests.get(idle.url + "/v2/requests", headers=headers).json()["data"] == []
+
+
+def test_inline_reference_is_checked_before_any_charge(idle: LiveServer) -> None:
+    key, _, key_id = idle.key("1")
+    headers = {"x-api-key": key}
+    for path in (V1, V2):
+        bad = body(image_urls=[image_b64(1), "bm90IGFuIGltYWdl"])  # base64 of "not an image"
+        error = _error(requests.post(idle.url + path, json=bad, headers=headers), 400, "invalid_reference")
+        assert "image_urls[1]" in error["error"] and error["index"] == 1
+        assert error["remaining_credits"] == "1"
+    gif = body(image_urls=[_gif_b64()])
+    error = _error(requests.post(idle.url + V2, json=gif, headers=headers), 400, "invalid_reference")
+    assert "GIF" in error["error"] and "path" not in error["error"]
+    # Nothing was charged or queued: the one credit still buys a valid request.
+    assert requests.get(idle.url + "/v2/requests", headers=headers).json()["data"] == []
+    from refvid.billing import balance_of
+
+    assert balance_of(idle.state.db, key_id) == 1000
+    assert requests.post(idle.url + V2, json=body(), headers=headers).status_code == 202
+
+
+def test_whole_numbers_written_as_floats_are_accepted(idle: LiveServer) -> None:
+    key, _, _ = idle.key("10")
+    headers = {"x-api-key": key}
+    response = requests.post(idle.url + V2, json=body(seed=42.0, duration=5.0), headers=headers)
+    assert response.status_code == 202, response.text
+    result = requests.get(response.json()["result_url"], headers=headers).json()
+    assert result["seed"] == 42 and result["duration"] in (None, 5)
+    error = _error(requests.post(idle.url + V2, json=body(seed=42.5), headers=headers), 422, "invalid_field")
+    assert error["fields"][0]["field"] == "seed"
+
+
+def _gif_b64() -> str:
+    import base64
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (200, 200), (250, 10, 10)).save(buf, format="GIF")
+    return base64.b64encode(buf.getvalue()).decode()

@@ -41,6 +41,8 @@ def test_submit_stream_result_download_then_expire(serve: Callable[..., LiveServ
     assert sub["status"] == "QUEUED" and sub["queue_position"] == 1
     assert sub["remaining_credits"] == "2" and sub["cost"] == "1"
     assert sub["request_id"] == response.headers["x-request-id"]
+    # The hosted queue's three fields, as the Segmind SDK reads them.
+    assert sub["response_url"] == sub["result_url"] and sub["status_url"].endswith("/status")
 
     with requests.get(sub["stream_url"], headers=headers, stream=True, timeout=60) as stream:
         assert stream.headers["content-type"].startswith("text/event-stream")
@@ -57,6 +59,20 @@ def test_submit_stream_result_download_then_expire(serve: Callable[..., LiveServ
     assert result["payload"] == {"order": 42}
     assert result["cost"] == "1" and result["remaining_credits"] == "2"
     assert result["timings"]["generation_seconds"] > 0
+    metrics = result["metrics"]
+    assert metrics["cost"] == 1 and metrics["remaining_credits"] == 2
+    assert metrics["inference_time"] == result["timings"]["generation_seconds"]
+    assert 0 <= metrics["queue_time"] <= metrics["total_time"]
+    status = requests.get(sub["status_url"], headers=headers).json()
+    assert status["metrics"] == metrics and "output" not in status
+    # output is the video's URL, signed: it downloads without the key (as the gateway's does).
+    assert result["output"].startswith(result["video_url"] + "?token=")
+    assert requests.get(result["output"]).content == requests.get(result["video_url"], headers=headers).content
+    assert requests.get(result["video_url"]).status_code == 401
+    forged = result["output"][:-4] + ("0000" if not result["output"].endswith("0000") else "1111")
+    assert requests.get(forged).status_code == 404
+    cover_link = result["output"].replace("/video?", "/cover?")
+    assert requests.get(cover_link).status_code == 404  # a token is for one file only
 
     video = requests.get(result["video_url"], headers=headers)
     assert video.headers["content-type"] == "video/mp4"
@@ -69,7 +85,7 @@ def test_submit_stream_result_download_then_expire(serve: Callable[..., LiveServ
     # Past the retention time the files are deleted and every result URL answers 410.
     assert expire_results(server.state.db, server.settings, utcnow() + timedelta(hours=25))
     assert not (server.settings.results_dir / sub["request_id"]).exists()
-    for url in (sub["result_url"], result["video_url"], result["cover_url"]):
+    for url in (sub["result_url"], result["video_url"], result["cover_url"], result["output"]):
         gone = requests.get(url, headers=headers)
         assert gone.status_code == 410 and gone.json()["code"] == "expired"
     assert balance_of(server.state.db, key_id) == 2000
@@ -108,8 +124,16 @@ def test_cancel_refunds_once_and_then_conflicts(serve: Callable[..., LiveServer]
     assert balance_of(server.state.db, key_id) == 2000
     video = requests.get(sub["video_url"], headers=headers)
     assert video.status_code == 409 and video.json()["code"] == "not_ready"
-    result = requests.get(sub["result_url"], headers=headers).json()
-    assert result["refunded"] is True and result["video_url"] is None
+    # A cancelled request answers 409 on its status and result URLs, so a client that only
+    # knows COMPLETED and FAILED as final (the Segmind SDK) stops waiting too.
+    answer = requests.get(sub["result_url"], headers=headers)
+    result = answer.json()
+    assert answer.status_code == 409 and result["status"] == "CANCELLED"
+    assert result["refunded"] is True and result["video_url"] is None and result["output"] is None
+    assert result["code"] == "cancelled" and "cancelled by the client" in result["error"]
+    assert result["metrics"]["cost"] == 0 and result["metrics"]["remaining_credits"] == 2
+    status = requests.get(sub["status_url"], headers=headers)
+    assert status.status_code == 409 and status.json()["status"] == "CANCELLED"
 
 
 def test_list_is_own_newest_first_and_paged(serve: Callable[..., LiveServer]) -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from refvid.billing import balance_of, create_key
 from refvid.db import Database
-from refvid.jobs import store
+from refvid.jobs import lifecycle, store
+from refvid.jobs.models import Job
+from refvid.request import GenerationRequest
 
 from .helpers import submit
 
@@ -46,3 +49,21 @@ def test_get_job_is_scoped_to_its_key(db: Database) -> None:
     other = create_key(db, "other", 0)
     assert store.get_job(db, job.id) is not None
     assert store.get_job(db, job.id, key_id=other.id) is None
+
+
+def test_seed_zero_is_made_concrete_once_when_accepted(db: Database) -> None:
+    job = submit(db, seed=0).job
+    assert job.seed is not None and 1 <= job.seed <= 999_999
+    stored = GenerationRequest.model_validate_json(_request_json(db, job.id))
+    assert stored.seed == job.seed
+    # A crashed worker's job goes back to the queue with the same request, seed included.
+    claimed = lifecycle.claim(db, "w1")
+    assert claimed is not None
+    assert lifecycle.recover(db, dead_workers={"w1"}, stale_before=None, max_attempts=3, ttl=60) == [job.id]
+    again = lifecycle.claim(db, "w2")
+    assert again is not None and GenerationRequest.model_validate_json(again.request_json).seed == job.seed
+
+
+def _request_json(db: Database, job_id: str) -> str:
+    with db.read() as session:
+        return str(session.scalar(select(Job.request_json).where(Job.id == job_id)))

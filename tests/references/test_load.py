@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
@@ -11,9 +12,17 @@ from typing import Any
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from refvid.errors import InvalidReference
-from refvid.references import Reference, UrlFetcher, load_references
+from refvid.references import (
+    CLI,
+    Reference,
+    ReferencePolicy,
+    UrlFetcher,
+    check_inline,
+    load_references,
+)
 
 from .helpers import Server, encode, quadrants
 
@@ -28,8 +37,7 @@ def test_every_source_kind_decodes_in_order(server: Server, tmp_path: Path) -> N
     path.write_bytes(encode(quadrants(160, 200), "WEBP", lossless=True))
     refs = load_references(
         [B64, f"data:image/png;base64,{B64}", server.url("/cat.jpg?X-Amz-Signature=abc"), str(path)],
-        allow_paths=True,
-        fetcher=UrlFetcher(allowed_networks=["127.0.0.0/8"]),
+        ReferencePolicy(allow_paths=True, fetcher=UrlFetcher(allowed_networks=["127.0.0.0/8"])),
     )
     assert [r.index for r in refs] == [0, 1, 2, 3]
     assert all(isinstance(r, Reference) for r in refs)
@@ -50,7 +58,7 @@ def test_fetcher_receives_url_and_index() -> None:
         calls.append((url, index))
         return JPEG
 
-    refs = load_references([B64, " https://example.com/a.jpg "], fetcher=fetcher)
+    refs = load_references([B64, " https://example.com/a.jpg "], ReferencePolicy(fetcher=fetcher))
     assert calls == [("https://example.com/a.jpg", 1)]
     assert refs[1].label == "https://example.com/a.jpg"
 
@@ -86,12 +94,12 @@ def test_existing_file_is_not_read_without_allow_paths(tmp_path: Path) -> None:
     path.write_bytes(PNG)
     with pytest.raises(InvalidReference, match="looks like a local file path"):
         load_references([str(path)])
-    assert load_references([str(path)], allow_paths=True)[0].image.shape == (160, 200, 3)
+    assert load_references([str(path)], CLI)[0].image.shape == (160, 200, 3)
 
 
 def test_missing_file_with_allow_paths_says_so(tmp_path: Path) -> None:
     with pytest.raises(InvalidReference, match=r"no such file: .*missing\.png; check the path"):
-        load_references([str(tmp_path / "missing.png")], allow_paths=True)
+        load_references([str(tmp_path / "missing.png")], CLI)
 
 
 def test_file_over_the_size_cap_is_refused_before_reading(tmp_path: Path) -> None:
@@ -99,7 +107,7 @@ def test_file_over_the_size_cap_is_refused_before_reading(tmp_path: Path) -> Non
     with path.open("wb") as handle:
         handle.truncate(51 * 1024 * 1024)  # sparse: nothing is written
     with pytest.raises(InvalidReference, match=r"is 51\.0 MB; references may be at most 50 MB"):
-        load_references([str(path)], allow_paths=True)
+        load_references([str(path)], CLI)
 
 
 @pytest.mark.parametrize(
@@ -147,12 +155,33 @@ def test_urls_are_downloaded_concurrently_and_kept_in_order(server: Server) -> N
     server.routes["/a.png"] = serve(PNG)
     server.routes["/b.jpg"] = serve(JPEG)
     fetcher = UrlFetcher(allowed_networks=["127.0.0.0/8"])
-    refs = load_references([server.url("/a.png"), B64, server.url("/b.jpg")], fetcher=fetcher)
+    refs = load_references([server.url("/a.png"), B64, server.url("/b.jpg")], ReferencePolicy(fetcher=fetcher))
     assert [r.image.shape for r in refs] == [(160, 200, 3), (160, 200, 3), (200, 300, 3)]
     assert [r.label.rsplit("/", 1)[-1] for r in refs] == ["a.png", f"base64 ({max(1, round(len(PNG) / 1000))} kB)", "b.jpg"]
 
 
 def test_first_bad_reference_by_index_wins_over_a_later_failed_download(server: Server) -> None:
     with pytest.raises(InvalidReference) as info:
-        load_references(["not base64!", server.url("/missing.jpg")], fetcher=UrlFetcher(allowed_networks=["127.0.0.0/8"]))
+        load_references(["not base64!", server.url("/missing.jpg")], ReferencePolicy(fetcher=UrlFetcher(allowed_networks=["127.0.0.0/8"])))
     assert info.value.index == 0
+
+
+def test_small_gif_as_base64_is_named_as_a_gif_not_a_path() -> None:
+    buf = io.BytesIO()
+    Image.new("RGB", (200, 200), (250, 10, 10)).save(buf, format="GIF")
+    text = base64.b64encode(buf.getvalue()).decode()
+    assert "/" in text  # what made it look like a path
+    with pytest.raises(InvalidReference) as info:
+        load_references([text])
+    assert "looks like a GIF image" in str(info.value)
+    assert "path" not in str(info.value)
+
+
+def test_check_inline_decodes_base64_and_data_uris_but_leaves_urls() -> None:
+    check_inline([B64, f"data:image/png;base64,{B64}", "https://example.com/a.jpg"])
+    with pytest.raises(InvalidReference) as info:
+        check_inline(["https://example.com/a.jpg", B64, B64[: len(B64) // 2]])
+    assert info.value.index == 2 and "could not decode the PNG data" in str(info.value)
+    small = base64.b64encode(encode(quadrants(100, 300), "PNG")).decode()
+    with pytest.raises(InvalidReference, match=r"image_urls\[0\]: is 100×300 pixels"):
+        check_inline([small])
