@@ -5,11 +5,17 @@ The references are decoded exactly as a worker would (so a bad image is refused 
 the same 400), then the engine plans: shots, framing, camera moves, transitions and, with
 ``bgm``, the music. No credits move. Plans have their own per-key rate limit
 (``REFVID_PLAN_RATE_LIMIT``) and run one at a time per server, in a thread, so a burst of
-previews cannot starve the status routes.
+previews cannot starve the status routes. Inline references decoded for one plan are kept
+(by content hash, bounded in bytes) for the next: a page redraws the plan at every pause in
+typing, with the same images.
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Any
 
 import anyio
@@ -27,7 +33,10 @@ from refvid.billing.credits import format_credits, price
 from refvid.billing.keys import balance_of
 from refvid.config import Settings
 from refvid.errors import EngineUnavailable, InvalidReference
+from refvid.references import Reference, ReferencePolicy, load_reference
 from refvid.request import GenerationRequest
+
+DECODED_CACHE_BYTES = 192 * 1024 * 1024  # five 12-megapixel photos
 
 router = APIRouter(tags=["v2 (asynchronous)"])
 
@@ -44,12 +53,59 @@ class PlanAnswer(BaseModel):
     remaining_credits: str = Field(description="The key's balance.")
 
 
+class DecodedCache:
+    """Inline references decoded for earlier plans, by content hash; least recently used go first.
+
+    URLs are fetched again every time (what they point at may change). Cached pixels are
+    read-only, so an engine cannot change what the next plan sees.
+    """
+
+    def __init__(self, max_bytes: int = DECODED_CACHE_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[str, Reference] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def load(self, sources: Sequence[str], policy: ReferencePolicy) -> list[Reference]:
+        """Like ``load_references``: the first bad source raises ``InvalidReference``."""
+        references = []
+        for index, source in enumerate(sources):
+            if source.strip()[:8].lower().startswith(("http://", "https://")):
+                references.append(load_reference(index, source, policy))
+                continue
+            digest = hashlib.sha256(source.encode()).hexdigest()
+            with self._lock:
+                known = self._items.get(digest)
+                if known is not None:
+                    self._items.move_to_end(digest)
+            if known is None:
+                known = load_reference(index, source, policy)
+                known.image.flags.writeable = False
+                self._put(digest, known)
+            references.append(Reference(index, known.image, known.label))
+        return references
+
+    def _put(self, digest: str, reference: Reference) -> None:
+        size = reference.image.nbytes
+        if size > self.max_bytes:
+            return
+        with self._lock:
+            if digest in self._items:
+                return
+            self._items[digest] = reference
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, old = self._items.popitem(last=False)
+                self._bytes -= old.image.nbytes
+
+
 class _PlanGate:
-    """Per-app plan rate limiter and the one-at-a-time limiter for the planning thread."""
+    """Per app: the plan rate limiter, one planning thread at a time, the decoded references."""
 
     def __init__(self, per_minute: int) -> None:
         self.rate = RateLimiter(per_minute)
         self.threads = anyio.CapacityLimiter(1)
+        self.decoded = DecodedCache()
 
 
 def _gate(request: Request) -> _PlanGate:
@@ -61,13 +117,15 @@ def _gate(request: Request) -> _PlanGate:
     return gate
 
 
-def make_plan_document(settings: Settings, request: GenerationRequest) -> dict[str, Any]:
+def make_plan_document(
+    settings: Settings, request: GenerationRequest, decoded: DecodedCache | None = None
+) -> dict[str, Any]:
     """Decode the references and plan; raises InvalidReference / EngineUnavailable."""
     from refvid.engines import get_engine
     from refvid.generate import make_plan
-    from refvid.references.load import ReferencePolicy, load_references
 
-    references = load_references(request.image_urls, ReferencePolicy.for_server(settings))
+    decoded = decoded if decoded is not None else DecodedCache()
+    references = decoded.load(request.image_urls, ReferencePolicy.for_server(settings))
     return make_plan(request, references, get_engine(settings.engine)).to_dict()
 
 
@@ -107,7 +165,7 @@ async def plan(request: Request) -> JSONResponse:
     generation = parse(AsyncGenerationRequest, data).generation().with_seed()
     try:
         document = await anyio.to_thread.run_sync(
-            make_plan_document, state.settings, generation, limiter=gate.threads
+            make_plan_document, state.settings, generation, gate.decoded, limiter=gate.threads
         )
     except InvalidReference as exc:
         field = f"image_urls[{exc.index}]"

@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import requests
 
+from refvid.api.plan import DecodedCache
 from refvid.billing import balance_of
+from refvid.errors import InvalidReference
+from refvid.references import SERVER
 
 from .live import LiveServer, body, image_b64, png_server
 
@@ -100,3 +104,25 @@ def test_plans_have_their_own_rate_limit(serve: Callable[..., LiveServer]) -> No
     # Submits are counted apart: the plan limit does not block them.
     submit = requests.post(server.url + "/v2/vidu-q1-reference-to-video", json=body(), headers=headers)
     assert submit.status_code == 202
+
+
+def test_decoded_references_are_reused_by_content_then_evicted() -> None:
+    a, b, c = image_b64(1), image_b64(2), image_b64(3)
+    cache = DecodedCache()
+    first = cache.load([a, b], SERVER)
+    again = cache.load([b, a], SERVER)  # reordered: same pixels, new positions
+    assert again[0].image is first[1].image and again[1].image is first[0].image
+    assert [r.index for r in again] == [0, 1] and again[0].label == first[1].label
+    assert not first[0].image.flags.writeable  # nobody can change what the next plan sees
+    # A bad source raises as load_references would, naming its position, and is not kept.
+    with pytest.raises(InvalidReference) as error:
+        cache.load([a, image_b64(4, (100, 100))], SERVER)
+    assert error.value.index == 1
+    # Bounded in bytes: room for two 256x256 images, so the least recently used goes.
+    small = DecodedCache(max_bytes=2 * 256 * 256 * 3)
+    kept_a = small.load([a], SERVER)[0].image
+    small.load([b], SERVER)
+    small.load([a], SERVER)  # a is now the most recent
+    small.load([c], SERVER)  # evicts b
+    assert small.load([a], SERVER)[0].image is kept_a
+    assert small.load([b], SERVER)[0].image is not first[1].image
