@@ -117,8 +117,10 @@ def test_make_a_video_from_the_browser(
     page.fill("#prompt", PROMPT)
     page.wait_for_selector("#timeline[data-shots='2']")
 
-    # Submit: queue position, progress from the event stream, then a playable video.
-    page.click("#generate")
+    # Submit from the keyboard (Ctrl+Enter in the prompt): queue position, progress from the
+    # event stream, then a playable video.
+    page.focus("#prompt")
+    page.keyboard.press("Control+Enter")
     page.wait_for_selector("#run-section:not([hidden])")
     page.wait_for_selector("#result-section:not([hidden])", timeout=120_000)
     page.wait_for_function("() => document.getElementById('video').readyState >= 2", timeout=20_000)
@@ -265,6 +267,10 @@ def test_cancel_shows_the_refund(
     page.fill("#prompt", "the cat looks up, slow push in")
     page.check("input[name=duration][value='10']")
     assert "2 credits" in page.text_content("#cost-line")
+    page.click("#dice")  # a random seed, and the plan follows it
+    seed = int(page.input_value("#seed"))
+    assert 1 <= seed <= 999_999
+    page.wait_for_function(f"() => document.getElementById('plan-meta').textContent.includes('seed {seed}')")
     page.click("#generate")
     page.wait_for_function("() => document.getElementById('run-status').textContent.includes('position 1')")
     assert page.text_content("#credits") == "1 credit left"
