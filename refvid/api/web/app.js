@@ -119,6 +119,7 @@ el.keyForm.addEventListener("submit", (event) => {
   }
   key.set(value);
   clearError("key");
+  refreshCredits();
   refreshHistory();
   schedulePlan(0);
 });
@@ -491,23 +492,21 @@ async function settle(doc, submitted) {
     el.runNote.textContent = `Not charged: ${submitted.cost} credit${submitted.cost === "1" ? "" : "s"} refunded.`;
     const status = (doc.error && doc.error.status) || 500;
     showApiError(new ApiError(status, message, { fields: referenceFields(message) }));
-    await refreshCredits(submitted);
+    await refreshCredits();
   } else if (doc.status === "CANCELLED") {
     el.runStatus.textContent = "Cancelled.";
-    await refreshCredits(submitted);
+    await refreshCredits();
   }
   finish();
 }
 
-/** The balance after a refund, from the request's result document. */
-async function refreshCredits(submitted) {
-  let result;
+/** The key's balance now (after a charge or a refund). */
+async function refreshCredits() {
   try {
-    result = await call("GET", resultPath(submitted));
-  } catch (error) {
-    result = error instanceof ApiError ? error.body : null; // a FAILED result may answer 422
+    credits((await call("GET", "/v1/get-user-credits")).remaining_credits);
+  } catch {
+    // The balance line is a convenience; the actions that matter report their own errors.
   }
-  if (result) credits(result.remaining_credits ?? result.metrics?.remaining_credits);
 }
 
 function finish() {
@@ -519,14 +518,14 @@ function finish() {
 el.generate.addEventListener("click", submit);
 el.cancel.addEventListener("click", async () => {
   if (!current) return;
-  const { id, abort } = current;
+  const { id, abort, cost } = current; // the stream may see CANCELLED and finish() first
   el.cancel.disabled = true;
   try {
     const doc = await call("POST", `/v2/requests/${id}/cancel`);
     abort.abort();
     el.runStatus.textContent = "Cancelled.";
     el.progress.value = 0;
-    const refunded = doc.refunded ?? current.cost;
+    const refunded = doc.refunded ?? cost;
     el.runNote.textContent =
       `Cancelled: ${refunded} credit${refunded === "1" ? "" : "s"} refunded` +
       (doc.remaining_credits !== undefined ? ` — ${doc.remaining_credits} left.` : ".");
@@ -626,6 +625,7 @@ updateCounter();
 updateCost();
 el.cancel.hidden = true;
 if (key.get()) {
+  refreshCredits();
   refreshHistory();
 } else {
   el.key.focus();
