@@ -9,7 +9,7 @@ LOCK   := -c constraints.txt
 # torch goes in before anything that depends on it, pinned to the CPU build, so pip never pulls CUDA.
 TORCH  := torch==2.13.0
 
-.PHONY: demo test lint serve clean lock
+.PHONY: demo test lint serve clean chromium lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,10 +26,21 @@ $(VENV)/.dev: pyproject.toml constraints.txt | $(BIN)/python
 demo: $(VENV)/.base
 	$(BIN)/refvid demo
 
-test: $(VENV)/.dev
+test: $(VENV)/.dev chromium
 	$(BIN)/ruff check refvid tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
+
+# The page tests drive Debian's chromium through Playwright (never `playwright install`: no
+# browser downloads). Installed here when missing; where it cannot be, those tests are skipped.
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && { [ "$$(id -u)" = 0 ] || sudo -n true 2>/dev/null; }; then \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo -n); \
+	  echo "installing Debian's chromium for the browser tests (apt-get)"; \
+	  { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; } \
+	    || echo "could not install chromium with apt-get: the browser tests will be skipped"; \
+	else echo "chromium is not installed and apt-get needs root: the browser tests will be skipped (apt-get install chromium)"; fi
 
 serve: $(VENV)/.base
 	$(BIN)/refvid serve --dev-key

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=0, le=64, description="Render worker processes.")
     max_queue: int = Field(default=100, ge=1, description="Queued requests before submits get 429.")
     rate_limit: int = Field(default=60, ge=1, description="Submits per key per minute.")
+    plan_rate_limit: int = Field(default=120, ge=1, description="Free shot plans per key per minute.")
     max_body_bytes: int = Field(default=100 * 1024 * 1024, ge=1024, description="Largest request body.")
     body_buffer_bytes: int = Field(
         default=256 * 1024 * 1024, ge=1024 * 1024,

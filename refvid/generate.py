@@ -50,9 +50,7 @@ def make_plan(
     if request.bgm:
         from refvid.audio import plan_music
 
-        plan.details["music"] = plan_music(
-            request.prompt, request.seed, plan.spec.duration, plan.cut_times
-        ).to_dict()
+        plan.music = plan_music(request.prompt, request.seed, plan.spec.duration, plan.cut_times)
     return plan
 
 
@@ -84,10 +82,10 @@ def generate(
     plan = make_plan(request, references, chosen)
 
     audio: np.ndarray | None = None
-    if request.bgm:
-        from refvid.audio import MusicPlan, render_music
+    if plan.music is not None:
+        from refvid.audio import render_music
 
-        audio = render_music(MusicPlan.from_dict(plan.details["music"]))
+        audio = render_music(plan.music)
 
     # The engine reports progress and polls for cancellation itself (per frame, or per
     # denoising step); it runs on the prefetch thread, so callbacks must be thread-safe.

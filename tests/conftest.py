@@ -50,3 +50,10 @@ def synthetic(width: int, height: int, seed: int) -> np.ndarray:
 @pytest.fixture(scope="session")
 def seven_refs() -> list[Reference]:
     return [Reference(i, synthetic(640 + 40 * i, 480, seed=i), f"synthetic {i}") for i in range(7)]
+
+
+# The real-browser fixtures (Debian's chromium through Playwright), shared by every page test.
+from .browser import browser as browser  # noqa: E402
+from .browser import console as console  # noqa: E402
+from .browser import page as page  # noqa: E402
+from .browser import screenshots as screenshots  # noqa: E402

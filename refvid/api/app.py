@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from refvid.api import errors, openapi, system, v1, v2
+from refvid.api import errors, openapi, plan, playground, system, v1, v2
 from refvid.api.bodies import BodyBudget
 from refvid.api.deps import AppState
 from refvid.api.metrics import Metrics
@@ -88,7 +88,9 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     openapi.install(app)
     app.include_router(v1.router)
     app.include_router(v2.router)
+    app.include_router(plan.router)
     app.include_router(system.router)
     app.mount(system.STATIC, StaticFiles(directory=_swagger_dir()), name="swagger")
+    playground.install(app)
     app.add_middleware(RequestIdMiddleware, metrics=metrics)
     return app

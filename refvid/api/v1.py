@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from refvid.api.deps import KeyDep, app_state, public_base
+from refvid.api.deps import DECLARE_KEY, KeyDep, app_state, public_base
 from refvid.api.errors import ApiError
 from refvid.api.openapi import KEY_ERRORS, SUBMIT_ERRORS, errors
 from refvid.api.submit import accept
@@ -34,6 +34,7 @@ KEY_CHECK_SECONDS = 1.0  # how often a waiting v1 request re-checks that its key
 @router.post(
     ENDPOINT,
     response_class=Response,
+    dependencies=DECLARE_KEY,
     responses={
         200: {
             "content": {"video/mp4": {"schema": {"type": "string", "format": "binary"}}},

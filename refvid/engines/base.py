@@ -10,12 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from refvid.media.spec import VideoSpec
 from refvid.references import Reference
-from refvid.request import FPS, GenerationRequest
+from refvid.request import GenerationRequest
+
+if TYPE_CHECKING:
+    from refvid.audio import MusicPlan
+
+__all__ = ["CancelledFn", "Engine", "Plan", "ProgressFn", "VideoSpec"]
 
 ProgressFn = Callable[[float], None]
 """Called with the fraction of frames rendered, 0..1."""
@@ -23,37 +29,20 @@ CancelledFn = Callable[[], bool]
 """Polled between frames (or steps); True stops the render with ``refvid.errors.Cancelled``."""
 
 
-@dataclass(frozen=True)
-class VideoSpec:
-    """What the encoder must produce."""
-
-    width: int
-    height: int
-    frame_count: int
-    fps: int = FPS
-
-    @classmethod
-    def for_request(cls, request: GenerationRequest) -> VideoSpec:
-        width, height = request.size
-        return cls(width=width, height=height, frame_count=request.frame_count)
-
-    @property
-    def duration(self) -> float:
-        return self.frame_count / self.fps
-
-
 @dataclass
 class Plan:
-    """What an engine will render: plain data, printable as JSON by ``refvid plan``."""
+    """What will be rendered: typed data, turned into JSON only at the edges (``to_dict``)."""
 
     engine: str
     seed: int
     spec: VideoSpec
     cut_times: list[float]  # seconds at which one shot hands over to the next
     details: dict[str, Any] = field(default_factory=dict)  # engine-specific, JSON-able
+    music: MusicPlan | None = None  # set by generate.make_plan when bgm is on
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The plan as JSON-able data, for ``refvid plan`` and results."""
+        data: dict[str, Any] = {
             "engine": self.engine,
             "seed": self.seed,
             "width": self.spec.width,
@@ -63,6 +52,9 @@ class Plan:
             "cut_times": [round(t, 4) for t in self.cut_times],
             **self.details,
         }
+        if self.music is not None:
+            data["music"] = self.music.to_dict()
+        return data
 
 
 class Engine(Protocol):

@@ -20,6 +20,7 @@ from refvid.db import Database, open_db
 from refvid.errors import Cancelled, EngineUnavailable, InvalidReference
 from refvid.jobs import lifecycle
 from refvid.jobs.models import Job
+from refvid.jobs.states import Status
 from refvid.private import UMASK, private_dir
 from refvid.references.load import ReferencePolicy, load_references
 from refvid.request import GenerationRequest
@@ -88,9 +89,11 @@ def request_of(job: Job) -> GenerationRequest:
 
 def run_job(
     db: Database, settings: Settings, job: Job, worker_id: str, policy: ReferencePolicy | None = None
-) -> str:
-    """Render a claimed job and record its outcome; returns the final status written.
+) -> Status:
+    """Render a claimed job and record its outcome; returns the final status it reached.
 
+    CANCELLED also covers a job taken away meanwhile (cancelled, or recovered by the
+    supervisor): the render is thrown away and the job's record is left to its new owner.
     Without a ``policy``, URL references are downloaded as the settings say, and the
     downloads stop as soon as the job is cancelled.
     """
@@ -104,12 +107,12 @@ def run_job(
     if policy is None:
         policy = ReferencePolicy.for_server(settings, cancelled=watch.cancelled)
 
-    def failed(status: int, code: str, message: str) -> str:
+    def failed(status: int, code: str, message: str) -> Status:
         shutil.rmtree(out_dir, ignore_errors=True)
         lifecycle.fail(
             db, job.id, http_status=status, code=code, message=message, ttl=ttl, worker_id=worker_id
         )
-        return "FAILED"
+        return Status.FAILED
 
     try:
         with watch:
@@ -125,7 +128,7 @@ def run_job(
             )
     except Cancelled:
         shutil.rmtree(out_dir, ignore_errors=True)
-        return "CANCELLED"
+        return Status.CANCELLED
     except InvalidReference as exc:
         return failed(400, "invalid_reference", f"{exc}; fix or replace this image and retry")
     except EngineUnavailable as exc:
@@ -148,8 +151,8 @@ def run_job(
     )
     if not lifecycle.complete(db, job.id, worker_id, outcome, ttl):
         shutil.rmtree(out_dir, ignore_errors=True)
-        return "CANCELLED"
-    return "COMPLETED"
+        return Status.CANCELLED
+    return Status.COMPLETED
 
 
 def _warm(engine_name: str) -> None:

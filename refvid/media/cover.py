@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from refvid.engines.base import VideoSpec
 from refvid.media.color import i420_to_rgb
+from refvid.media.spec import VideoSpec
 
 COVER_QUALITY = 90
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import av
 import numpy as np
 
-from refvid.engines.base import VideoSpec
 from refvid.media.color import i420_planes
+from refvid.media.spec import VideoSpec
 
 AUDIO_RATE = 48_000
 AAC_FRAME = 1024

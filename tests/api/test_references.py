@@ -19,6 +19,8 @@ from ..peers import drip_headers, peer
 from .live import LiveServer, body, image_b64, png_server, wait_status
 from .process import MIB, ServerProcess, status_kib
 
+pytestmark = pytest.mark.slow  # live server and renders: outside the fast lane (-m "not slow")
+
 V1 = "/v1/vidu-q1-reference-to-video"
 V2 = "/v2/vidu-q1-reference-to-video"
 PNG = base64.b64decode(image_b64(3))

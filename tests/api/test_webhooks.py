@@ -21,6 +21,8 @@ from ..peers import drip_headers, huge_answer, peer
 from .live import LiveServer, body
 from .process import MIB, ServerProcess
 
+pytestmark = pytest.mark.slow  # live server: outside the fast lane (-m "not slow")
+
 
 class Receiver(ThreadingHTTPServer):
     """Answers 500 to the first ``fail_first`` deliveries, then 200; keeps every delivery."""
