@@ -18,6 +18,8 @@ from refvid.billing.keys import add_credits
 from .live import LiveServer, body
 from .process import MIB, ServerProcess
 
+pytestmark = pytest.mark.slow  # live server: outside the fast lane (-m "not slow")
+
 V2 = "/v2/vidu-q1-reference-to-video"
 
 
@@ -66,7 +68,6 @@ def _post(url: str, key: str, raw: bytes) -> requests.Response:
     )
 
 
-@pytest.mark.slow
 def test_a_zero_credit_key_is_refused_before_its_body_is_read(
     serve_process: Callable[..., ServerProcess],
 ) -> None:
@@ -145,7 +146,6 @@ def test_a_body_that_arrives_too_slowly_is_cut_off(serve: Callable[..., LiveServ
     assert server.state.bodies.held == 0
 
 
-@pytest.mark.slow
 def test_concurrent_large_bodies_keep_api_memory_bounded(serve_process: Callable[..., ServerProcess]) -> None:
     server = serve_process(workers=0)  # the default budget: 256 MiB, half of it per key
     keys = [server.key("100", name=f"k{n}")[0] for n in range(4)]

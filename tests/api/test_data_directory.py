@@ -19,6 +19,8 @@ from refvid.jobs.models import Job
 
 from .live import LiveServer, body
 
+pytestmark = pytest.mark.slow  # live server: outside the fast lane (-m "not slow")
+
 V1 = "/v1/vidu-q1-reference-to-video"
 V2 = "/v2/vidu-q1-reference-to-video"
 
@@ -27,7 +29,6 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-@pytest.mark.slow
 def test_the_data_directory_is_private(serve: Callable[..., LiveServer]) -> None:
     server = serve()
     key, _, _ = server.key("3")

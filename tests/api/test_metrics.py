@@ -16,6 +16,8 @@ import requests
 from .live import LiveServer
 from .process import MIB, ServerProcess, free_port
 
+pytestmark = pytest.mark.slow  # live server: outside the fast lane (-m "not slow")
+
 
 def _raw(url: str, method: str, path: str = "/healthz") -> bytes:
     host, port = url.removeprefix("http://").split(":")
@@ -27,7 +29,6 @@ def _raw(url: str, method: str, path: str = "/healthz") -> bytes:
     return answer
 
 
-@pytest.mark.slow
 def test_unique_methods_do_not_grow_metrics_or_memory(serve_process: Callable[..., ServerProcess]) -> None:
     # h11 accepts any token as a method; each one used to become a new label value, kept forever.
     server = serve_process(workers=0)

@@ -21,6 +21,8 @@ from refvid.jobs.models import Job
 from .live import LiveServer, body
 from .test_webhooks import finish, receiving
 
+pytestmark = pytest.mark.slow  # live server: outside the fast lane (-m "not slow")
+
 V1 = "/v1/vidu-q1-reference-to-video"
 V2 = "/v2/vidu-q1-reference-to-video"
 
