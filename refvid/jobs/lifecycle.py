@@ -274,21 +274,27 @@ def stop_revoked(db: Database, ttl: float) -> list[str]:
     ids of the jobs cancelled.
     """
     revoked = select(ApiKey.id).where(ApiKey.revoked_at.is_not(None))
-    with db.read() as session:
+    with db.read() as session:  # reads first: the supervisor calls this on every round
         active = list(
             session.scalars(select(Job.id).where(Job.status.in_(ACTIVE), Job.key_id.in_(revoked))).all()
+        )
+        hooks = list(
+            session.scalars(
+                select(Job.id).where(Job.webhook_state == WebhookState.PENDING, Job.key_id.in_(revoked))
+            ).all()
         )
     cancelled = [
         job_id for job_id in active
         if fail(db, job_id, http_status=401, code="key_revoked", message=REVOKED_REASON, ttl=ttl,
                 status=Status.CANCELLED, notify=False)
     ]  # fmt: skip
-    with db.write.begin() as session:
-        session.execute(
-            update(Job)
-            .where(Job.webhook_state == WebhookState.PENDING, Job.key_id.in_(revoked))
-            .values(webhook_state=WebhookState.SKIPPED, webhook_next_at=None)
-        )
+    if hooks:
+        with db.write.begin() as session:
+            session.execute(
+                update(Job)
+                .where(Job.id.in_(hooks), Job.webhook_state == WebhookState.PENDING)
+                .values(webhook_state=WebhookState.SKIPPED, webhook_next_at=None)
+            )
     return cancelled
 
 
