@@ -49,6 +49,19 @@ def run_with_deadline(
     turning true. Either way the operation is cancelled and its connections closed.
     """
     try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # the usual case: a plain thread, no loop of its own
+        return _run(operation, seconds, cancelled, poll)
+    # Called from a thread that runs an event loop (async code calling a blocking API, or a
+    # library keeping a loop open): asyncio.run would refuse, so use a thread of our own.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="refvid-deadline") as own:
+        return own.submit(_run, operation, seconds, cancelled, poll).result()
+
+
+def _run(
+    operation: Callable[[], Awaitable[T]], seconds: float, cancelled: CancelledFn | None, poll: float
+) -> T:
+    try:
         return asyncio.run(_guarded(operation, seconds, cancelled, poll))
     except asyncio.CancelledError:  # the owner cancelled just as the operation finished
         raise Cancelled("cancelled while a download was in progress") from None

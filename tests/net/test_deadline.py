@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -49,3 +50,12 @@ def test_the_owner_cancelling_stops_the_operation() -> None:
 
 def test_cancellation_is_not_reported_when_the_owner_never_cancels() -> None:
     assert run_with_deadline(_value, 5, cancelled=lambda: False, poll=0.001) == 42
+
+
+def test_it_also_runs_from_a_thread_whose_event_loop_is_running() -> None:
+    # e.g. async code calling the blocking fetcher, or a library that keeps a loop open
+    async def caller() -> int:
+        return run_with_deadline(_value, 5)
+
+    with ThreadPoolExecutor(1) as own:  # a fresh thread, whatever loop the test's thread has
+        assert own.submit(asyncio.run, caller()).result() == 42
