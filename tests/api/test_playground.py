@@ -49,7 +49,8 @@ def test_page_is_local_only_and_carries_the_limits(serve: Callable[..., LiveServ
     html = response.text
     assert '"max_references": 7' in html and '"prompt_max_chars": 1500' in html and '"min_side": 128' in html
     # Everything the page loads comes from this server: no CDN, no web fonts.
-    for asset in ("app.js", "api.js", "references.js", "timeline.js", "history.js", "style.css", "icon.svg"):
+    assets = ("app.js", "api.js", "fields.js", "references.js", "result.js", "timeline.js", "history.js")
+    for asset in (*assets, "style.css", "icon.svg"):
         got = requests.get(f"{server.url}/static/playground/{asset}")
         assert got.status_code == 200, asset
         assert not REMOTE.search(got.text), asset
