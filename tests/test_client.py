@@ -25,6 +25,8 @@ from refvid.media.probe import probe
 from .api.live import LiveServer, image_b64, png_server
 from .api.live import serve as serve  # the live-server fixture
 
+pytestmark = pytest.mark.slow  # live server and renders: outside the fast lane (-m "not slow")
+
 PNG = base64.b64decode(image_b64(5))
 
 

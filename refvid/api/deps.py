@@ -72,6 +72,8 @@ async def require_key(
 
 
 KeyDep = Annotated[ApiKey, Depends(require_key)]
+DECLARE_KEY = [Security(API_KEY_HEADER)]
+"""``dependencies=`` of a route that authenticates inside its handler: the document says so."""
 
 
 def reset_at(seconds: float) -> str:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from refvid.api.deps import KeyDep, app_state
+from refvid.api.deps import DECLARE_KEY, KeyDep, app_state
 from refvid.api.errors import ApiError
 from refvid.api.openapi import KEY_ERRORS, SUBMIT_ERRORS, errors
 from refvid.api.submit import accept
@@ -32,6 +32,7 @@ CLIENT_CLOSED = 499  # nginx's code: the client went away; it never sees this re
 @router.post(
     ENDPOINT,
     response_class=Response,
+    dependencies=DECLARE_KEY,
     responses={
         200: {
             "content": {"video/mp4": {"schema": {"type": "string", "format": "binary"}}},

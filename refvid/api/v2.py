@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from refvid.api.deps import KeyDep, app_state, require_key
+from refvid.api.deps import DECLARE_KEY, KeyDep, app_state, require_key
 from refvid.api.errors import ApiError
 from refvid.api.openapi import KEY_ERRORS, SUBMIT_ERRORS, errors, file_responses
 from refvid.api.schemas import AsyncGenerationRequest
@@ -51,6 +51,7 @@ ENDED = {Status.FAILED: 422, Status.CANCELLED: 409}
     "/v2/vidu-q1-reference-to-video",
     status_code=202,
     response_model=Submitted,
+    dependencies=DECLARE_KEY,
     responses=errors(*SUBMIT_ERRORS),
     openapi_extra={
         "requestBody": {

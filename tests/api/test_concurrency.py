@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 from sqlalchemy import func, select
 
@@ -12,6 +13,8 @@ from refvid.billing import balance_of
 from refvid.billing.models import LedgerEntry
 
 from .live import LiveServer, body
+
+pytestmark = pytest.mark.slow  # live server: outside the fast lane (-m "not slow")
 
 
 def test_fifty_concurrent_submits_accept_exactly_ten(serve: Callable[..., LiveServer]) -> None:

@@ -12,6 +12,8 @@ import requests
 
 from .live import LiveServer, body, image_b64
 
+pytestmark = pytest.mark.slow  # live server: outside the fast lane (-m "not slow")
+
 V1 = "/v1/vidu-q1-reference-to-video"
 V2 = "/v2/vidu-q1-reference-to-video"
 

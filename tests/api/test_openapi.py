@@ -24,6 +24,8 @@ from schemathesis.specs.openapi.checks import (
 
 from .live import LiveServer, body, make_settings
 
+pytestmark = pytest.mark.slow  # live server: outside the fast lane (-m "not slow")
+
 EXAMPLES = 25
 """Per operation and mode: enough to reach every branch of the small bodies, quick on 2 cores."""
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

@@ -7,6 +7,7 @@ import signal
 import time
 from collections.abc import Callable
 
+import pytest
 import requests
 
 from refvid.billing import balance_of
@@ -15,6 +16,8 @@ from refvid.jobs import lifecycle
 from refvid.jobs.store import get_job
 
 from .live import LiveServer, body, wait_status
+
+pytestmark = pytest.mark.slow  # live server, real worker processes and renders: outside the fast lane (-m "not slow")
 
 V2 = "/v2/vidu-q1-reference-to-video"
 FINAL = {"COMPLETED", "FAILED", "CANCELLED"}

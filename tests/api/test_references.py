@@ -12,6 +12,8 @@ from refvid.billing import balance_of
 
 from .live import LiveServer, body, image_b64, png_server
 
+pytestmark = pytest.mark.slow  # live server and renders: outside the fast lane (-m "not slow")
+
 V1 = "/v1/vidu-q1-reference-to-video"
 PNG = base64.b64decode(image_b64(3))
 

@@ -8,12 +8,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import requests
 
 from refvid.billing import balance_of
 from refvid.media.probe import probe
 
 from .live import LiveServer, body, wait_status
+
+pytestmark = pytest.mark.slow  # live server and full-size renders: outside the fast lane (-m "not slow")
 
 V1 = "/v1/vidu-q1-reference-to-video"
 

@@ -16,6 +16,8 @@ from refvid.jobs.webhooks import SIGNATURE_HEADER, verify_signature
 
 from .live import LiveServer, body
 
+pytestmark = pytest.mark.slow  # live server: outside the fast lane (-m "not slow")
+
 
 class Receiver(ThreadingHTTPServer):
     """Answers 500 to the first ``fail_first`` deliveries, then 200; keeps every delivery."""

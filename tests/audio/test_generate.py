@@ -26,6 +26,8 @@ from .measure import (
     true_peak_dbtp,
 )
 
+pytestmark = pytest.mark.slow  # full-size renders with music: outside the fast lane (-m "not slow")
+
 AAC_FRAME = 1024
 UPBEAT = "A happy, sunny day: the red ball, then the blue box, then back to the ball"
 CALM = "A calm, soft morning: the red ball, then the blue box"

@@ -88,6 +88,7 @@ def test_length_is_exactly_the_video(duration: float) -> None:
     assert x.shape == (round(duration * SAMPLE_RATE), 2)
 
 
+@pytest.mark.slow
 def test_identical_in_a_fresh_process_with_another_hash_seed() -> None:
     code = (
         "import hashlib, sys; from refvid.audio import plan_music, render_music; "

@@ -23,6 +23,7 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("aspect", ["16:9", "9:16", "1:1"])
 @pytest.mark.parametrize("duration", [5, 10])
 def test_generate_every_size_and_length(tmp_path: Path, demo_paths: list[Path], aspect: str, duration: int) -> None:
@@ -45,6 +46,7 @@ def test_generate_every_size_and_length(tmp_path: Path, demo_paths: list[Path], 
         assert image.format == "JPEG" and image.size == (width, height)
 
 
+@pytest.mark.slow
 def test_real_process_prints_the_chosen_seed(tmp_path: Path, demo_paths: list[Path]) -> None:
     out = tmp_path / "s.mp4"
     done = cli("generate", "-i", str(demo_paths[2]), "-p", "A cat", "-o", str(out), "--aspect-ratio", "1:1")

@@ -45,6 +45,7 @@ def test_keys_create_list_add_credits_revoke(home: Path) -> None:
     assert unknown.exit_code == 2 and "no key 'bob'" in unknown.output
 
 
+@pytest.mark.slow
 def test_serve_with_dev_key_answers_and_keys_work_while_it_runs(home: Path) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

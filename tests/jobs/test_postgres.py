@@ -84,6 +84,7 @@ def test_cancel_refunds_once_and_recovery_works(pg: Database) -> None:
         submit(pg, key.id, seed=3, idempotency_key="a")
         submit(pg, key.id, seed=4, idempotency_key="a")
 
+@pytest.mark.slow
 def test_server_on_postgres_renders(pg_url: str, tmp_path: Path) -> None:
     server = LiveServer(make_settings(tmp_path / "home", database_url=pg_url)).start()
     try:

@@ -35,6 +35,7 @@ def orb_matches(frame: np.ndarray, reference: np.ndarray) -> int:
     return sum(1 for p in pairs if len(p) == 2 and p[0].distance < 0.75 * p[1].distance)
 
 
+@pytest.mark.slow
 def test_every_reference_appears_where_planned(tmp_path: Path, demo_refs: list[Reference]) -> None:
     req = request("The astronaut, then the coffee, then the cat", 3)
     result = generate(req, tmp_path / "v.mp4", references=demo_refs)
@@ -73,6 +74,7 @@ def test_no_black_borders(aspect: str) -> None:
         assert edges.min() > 40, f"frame {index} has a dark border pixel ({edges.min()})"
 
 
+@pytest.mark.slow
 def test_motion_inside_a_shot_is_smooth_in_the_decoded_video(tmp_path: Path) -> None:
     ref = Reference(0, synthetic(1600, 900, 5), "texture")
     req = request("A mural, pan right, large. Static.", 1, movement_amplitude="large")
@@ -89,6 +91,7 @@ def test_motion_inside_a_shot_is_smooth_in_the_decoded_video(tmp_path: Path) -> 
     assert change < 0.5, f"camera motion changes by {change:.2f} px between frames"
 
 
+@pytest.mark.slow
 def test_same_seed_same_bytes_other_seed_other_frames(tmp_path: Path, demo_refs: list[Reference]) -> None:
     req = request("A quiet morning", 3, aspect_ratio="1:1", seed=321)
     a = generate(req, tmp_path / "a.mp4", references=demo_refs)
@@ -101,6 +104,7 @@ def test_same_seed_same_bytes_other_seed_other_frames(tmp_path: Path, demo_refs:
     assert np.abs(fa.astype(int) - fc).mean() > 2
 
 
+@pytest.mark.slow
 def test_seed_zero_picks_and_reports_a_seed(tmp_path: Path, demo_refs: list[Reference]) -> None:
     result = generate(request("A cat", 1, seed=0, aspect_ratio="1:1"), tmp_path / "z.mp4", references=demo_refs[2:])
     assert 1 <= result.seed <= 999_999 and result.plan["seed"] == result.seed

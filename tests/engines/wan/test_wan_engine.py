@@ -19,6 +19,8 @@ from refvid.errors import Cancelled, EngineUnavailable
 from refvid.references import Reference
 from refvid.request import GenerationRequest
 
+pytestmark = pytest.mark.slow  # renders through the diffusers pipeline: outside the fast lane (-m "not slow")
+
 SMALL_OUTPUT = {"16:9": (64, 36), "9:16": (36, 64), "1:1": (48, 48)}
 
 

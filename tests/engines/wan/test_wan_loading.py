@@ -28,6 +28,7 @@ except EngineUnavailable as exc:
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("module", ["diffusers", "torch"])
 def test_missing_extra_names_the_install_command(module: str) -> None:
     result = subprocess.run(
