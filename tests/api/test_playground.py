@@ -40,6 +40,7 @@ Object.defineProperty(HTMLProgressElement.prototype, "value", {
 """
 
 
+@pytest.mark.slow  # a live server
 def test_page_is_local_only_and_carries_the_limits(serve: Callable[..., LiveServer]) -> None:
     server = serve(workers=0)
     response = requests.get(server.url + "/")
