@@ -219,6 +219,18 @@ def test_refusals_show_beside_their_field(
     page.wait_for_function("() => document.getElementById('refs-error').textContent.includes('1:4')")
     assert "not a JPEG, PNG or WebP" in page.text_content("#refs-error")
     assert page.locator("#slots .slot").count() == 0
+    # A pasted image (Ctrl+V of a picture) goes through the same checks.
+    page.evaluate(
+        """async () => {
+             const canvas = document.createElement("canvas"); canvas.width = 300; canvas.height = 60;
+             const blob = await new Promise((done) => canvas.toBlob(done, "image/png"));
+             const data = new DataTransfer(); data.items.add(new File([blob], "clip.png", {type: "image/png"}));
+             document.body.dispatchEvent(new ClipboardEvent("paste", {clipboardData: data, bubbles: true}));
+           }"""
+    )
+    page.wait_for_function("() => document.getElementById('refs-error').textContent.includes('300×60')")
+    assert "clip.png is 300×60 pixels" in page.text_content("#refs-error")
+    assert page.locator("#slots .slot").count() == 0
     assert plans == []
 
     # By keyboard: Enter on the drop zone opens the file picker.
