@@ -9,7 +9,7 @@ LOCK   := -c constraints.txt
 # torch goes in before anything that depends on it, pinned to the CPU build, so pip never pulls CUDA.
 TORCH  := torch==2.13.0
 
-.PHONY: demo test lint serve clean chromium lock
+.PHONY: demo test test-fast lint serve clean chromium lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: $(VENV)/.dev chromium
 	$(BIN)/ruff check refvid tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
+
+# The fast lane while working: no live servers, browsers or full-size renders (`make test` runs all).
+test-fast: $(VENV)/.dev
+	$(BIN)/python -m pytest -q -m "not slow"
 
 # The page tests drive Debian's chromium through Playwright (never `playwright install`: no
 # browser downloads). Installed here when missing; where it cannot be, those tests are skipped.

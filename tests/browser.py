@@ -7,8 +7,11 @@ message saying what to install.
 
 Fixtures (registered in ``tests/conftest.py``):
 
-- ``browser``: one headless Chromium per test session, started on a fresh, throw-away
+- ``browser``: one headless Chromium per test module, started on a fresh, throw-away
   profile (Playwright gives ``launch()`` a new user-data directory and deletes it after).
+  Module scope, not session: while Playwright's sync API is running it keeps an asyncio
+  loop running on the main thread, so ``asyncio.run()`` fails there (tests of async code
+  in another module must not see it; in the same module they cannot use it).
 - ``console``: what the page printed: ``console.errors`` holds console errors and uncaught
   exceptions; ``console.unexpected(...)`` filters out the ones a test provoked on purpose.
 - ``page``: a new page in its own browser context (empty local storage, cookies, cache),
@@ -84,9 +87,9 @@ class Console:
         return [e for e in self.errors if not any(a in e for a in allowed)]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One headless Chromium for the session; skipped with a reason where it cannot run."""
+    """One headless Chromium for the module; skipped with a reason where it cannot run."""
     reason = missing_browser()
     if reason is not None:
         pytest.skip(reason)

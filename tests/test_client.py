@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -110,6 +111,9 @@ def test_async_client(serve: Callable[..., LiveServer]) -> None:
             await task
             return final, await client.result(sub.request_id), seen
 
-    final, result, seen = asyncio.run(scenario())
+    # In a thread of its own: the session's Playwright (browser tests) keeps an event loop
+    # running in the main thread, where asyncio.run() refuses to start another.
+    with ThreadPoolExecutor(1) as pool:
+        final, result, seen = pool.submit(asyncio.run, scenario()).result()
     assert final.status == "CANCELLED" and seen[0] == "QUEUED" and seen[-1] == "CANCELLED"
     assert result.refunded is True and result.remaining_credits == "10"

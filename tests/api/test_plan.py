@@ -25,6 +25,7 @@ def error_of(response: requests.Response) -> tuple[str, str, list[dict[str, str]
     return data["code"], data["error"], data.get("fields") or []
 
 
+@pytest.mark.slow  # a live server
 def test_plan_is_the_engines_plan_and_costs_nothing(serve: Callable[..., LiveServer]) -> None:
     server = serve(workers=0)
     key, _, key_id = server.key("2")
@@ -54,6 +55,7 @@ def test_plan_is_the_engines_plan_and_costs_nothing(serve: Callable[..., LiveSer
     assert listed["data"] == []
 
 
+@pytest.mark.slow  # a live server
 def test_seed_zero_plans_with_a_reported_seed(serve: Callable[..., LiveServer]) -> None:
     server = serve(workers=0)
     key, _, _ = server.key("1")
@@ -63,6 +65,7 @@ def test_seed_zero_plans_with_a_reported_seed(serve: Callable[..., LiveServer]) 
     assert replay.json()["plan"] == plan
 
 
+@pytest.mark.slow  # a live server
 def test_plan_errors_name_what_to_change(serve: Callable[..., LiveServer]) -> None:
     server = serve(workers=0)
     key, _, key_id = server.key("1")
@@ -91,6 +94,7 @@ def test_plan_errors_name_what_to_change(serve: Callable[..., LiveServer]) -> No
     assert balance_of(server.state.db, key_id) == 1000
 
 
+@pytest.mark.slow  # a live server
 def test_plans_have_their_own_rate_limit(serve: Callable[..., LiveServer]) -> None:
     server = serve(workers=0, plan_rate_limit=2, rate_limit=1000)
     key, _, _ = server.key("5")

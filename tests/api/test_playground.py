@@ -40,6 +40,7 @@ Object.defineProperty(HTMLProgressElement.prototype, "value", {
 """
 
 
+@pytest.mark.slow  # a live server
 def test_page_is_local_only_and_carries_the_limits(serve: Callable[..., LiveServer]) -> None:
     server = serve(workers=0)
     response = requests.get(server.url + "/")
@@ -49,7 +50,8 @@ def test_page_is_local_only_and_carries_the_limits(serve: Callable[..., LiveServ
     html = response.text
     assert '"max_references": 7' in html and '"prompt_max_chars": 1500' in html and '"min_side": 128' in html
     # Everything the page loads comes from this server: no CDN, no web fonts.
-    for asset in ("app.js", "api.js", "references.js", "timeline.js", "history.js", "style.css", "icon.svg"):
+    assets = ("app.js", "api.js", "fields.js", "references.js", "result.js", "timeline.js", "history.js")
+    for asset in (*assets, "style.css", "icon.svg"):
         got = requests.get(f"{server.url}/static/playground/{asset}")
         assert got.status_code == 200, asset
         assert not REMOTE.search(got.text), asset
@@ -216,6 +218,18 @@ def test_refusals_show_beside_their_field(
     page.set_input_files("#files", [str(fake), str(small_png(tmp_path, (1000, 200)))])
     page.wait_for_function("() => document.getElementById('refs-error').textContent.includes('1:4')")
     assert "not a JPEG, PNG or WebP" in page.text_content("#refs-error")
+    assert page.locator("#slots .slot").count() == 0
+    # A pasted image (Ctrl+V of a picture) goes through the same checks.
+    page.evaluate(
+        """async () => {
+             const canvas = document.createElement("canvas"); canvas.width = 300; canvas.height = 60;
+             const blob = await new Promise((done) => canvas.toBlob(done, "image/png"));
+             const data = new DataTransfer(); data.items.add(new File([blob], "clip.png", {type: "image/png"}));
+             document.body.dispatchEvent(new ClipboardEvent("paste", {clipboardData: data, bubbles: true}));
+           }"""
+    )
+    page.wait_for_function("() => document.getElementById('refs-error').textContent.includes('300×60')")
+    assert "clip.png is 300×60 pixels" in page.text_content("#refs-error")
     assert page.locator("#slots .slot").count() == 0
     assert plans == []
 

@@ -1,7 +1,9 @@
 // The playground: form → free plan preview → v2 submit → live progress → video; history.
 
-import { ApiError, FINAL, blobUrl, call, events, jobError, key, resultPath, sameOrigin } from "./api.js";
+import { ApiError, FINAL, call, events, jobError, key, resultPath, sameOrigin } from "./api.js";
+import { FieldErrors, referenceFields } from "./fields.js";
 import { loadHistory } from "./history.js";
+import { ResultView } from "./result.js";
 import { References, formatBytes, renderSlots } from "./references.js";
 import { planFacts, renderTimeline } from "./timeline.js";
 
@@ -29,78 +31,21 @@ const refs = new References(config, () => {
   renderSlots(el.slots, refs);
   el.refsCount.textContent = `${refs.items.length} / ${config.max_references}`;
   el.drop.hidden = refs.full;
-  clearError("refs");
+  errors.clear("refs");
   schedulePlan();
 });
 
 // ---------------------------------------------------------------- errors beside their field
 
-const ERROR_SLOTS = {
-  key: el.keyError, refs: el.refsError, prompt: el.promptError, seed: el.seedError,
-  settings: el.settingsError, submit: el.submitError,
-};
-const INPUTS = { key: el.key, prompt: el.prompt, seed: el.seed };
-
-function showError(where, message) {
-  ERROR_SLOTS[where].textContent = message;
-  const input = INPUTS[where];
-  if (input) input.setAttribute("aria-invalid", message ? "true" : "false");
-}
-
-function clearError(where) {
-  showError(where, "");
-}
-
-function clearAllErrors() {
-  for (const where of Object.keys(ERROR_SLOTS)) clearError(where);
-  refs.clearErrors();
-  renderSlots(el.slots, refs);
-}
-
-/** Which part of the form an API field name belongs to. */
-function placeOf(field) {
-  if (field.startsWith("image_urls")) return "refs";
-  if (field === "prompt") return "prompt";
-  if (field === "seed") return "seed";
-  if (["aspect_ratio", "duration", "movement_amplitude", "bgm"].includes(field)) return "settings";
-  return "submit";
-}
-
-/** Put an API error next to the field it names; returns where it went. */
-function showApiError(error, fallback = "submit") {
-  if (!(error instanceof ApiError)) {
-    showError(fallback, `Could not reach the server: ${error.message}`);
-    return fallback;
-  }
-  if (error.status === 401) {
-    showError("key", error.message);
-    return "key";
-  }
-  const fields = error.fields && error.fields.length ? error.fields : [];
-  const named = fields.length ? fields : referenceFields(error.message);
-  if (!named.length) {
-    const extra = error.retryAfter ? ` (retry in ${error.retryAfter} s)` : "";
-    showError(fallback, error.message + extra);
-    return fallback;
-  }
-  const byPlace = {};
-  for (const f of named) {
-    const place = placeOf(f.field || "");
-    (byPlace[place] ||= []).push(place === "submit" ? `${f.field}: ${f.message}` : f.message);
-    const slot = /^image_urls\[(\d+)\]/.exec(f.field || "");
-    if (slot) refs.setError(Number(slot[1]), f.message);
-  }
-  renderSlots(el.slots, refs);
-  for (const [place, messages] of Object.entries(byPlace)) {
-    showError(place, place === "refs" ? error.message : messages.join("; "));
-  }
-  return Object.keys(byPlace)[0];
-}
-
-function referenceFields(message) {
-  const match = /image_urls\[(\d+)\]:?\s*(.*)/.exec(message || "");
-  return match ? [{ field: `image_urls[${match[1]}]`, message: match[2] || message }] : [];
-}
+const errors = new FieldErrors(
+  {
+    key: el.keyError, refs: el.refsError, prompt: el.promptError, seed: el.seedError,
+    settings: el.settingsError, submit: el.submitError,
+  },
+  { key: el.key, prompt: el.prompt, seed: el.seed },
+  refs,
+  () => renderSlots(el.slots, refs),
+);
 
 // ---------------------------------------------------------------- the key
 
@@ -114,11 +59,11 @@ el.keyForm.addEventListener("submit", (event) => {
   event.preventDefault();
   const value = el.key.value.trim();
   if (!value) {
-    showError("key", "Enter the API key the operator gave you (it starts with rv_).");
+    errors.show("key", "Enter the API key the operator gave you (it starts with rv_).");
     return;
   }
   key.set(value);
-  clearError("key");
+  errors.clear("key");
   refreshCredits();
   refreshHistory();
   schedulePlan(0);
@@ -147,7 +92,7 @@ async function addFiles(files) {
       problems.push(error.message);
     }
   }
-  showError("refs", problems.join(" "));
+  errors.show("refs", problems.join(" "));
 }
 
 async function addUrl(text) {
@@ -155,7 +100,7 @@ async function addUrl(text) {
     await refs.addUrl(text);
     return true;
   } catch (error) {
-    showError("refs", error.message);
+    errors.show("refs", error.message);
     return false;
   }
 }
@@ -251,7 +196,7 @@ function updateCounter() {
   el.promptCount.textContent = `${n} / ${config.prompt_max_chars}`;
   el.promptCount.classList.toggle("over", n > config.prompt_max_chars);
   el.promptCount.classList.toggle("near", n > config.prompt_max_chars * 0.9 && n <= config.prompt_max_chars);
-  if (n <= config.prompt_max_chars && el.promptError.textContent.includes("characters")) clearError("prompt");
+  if (n <= config.prompt_max_chars && el.promptError.textContent.includes("characters")) errors.clear("prompt");
 }
 
 function radio(name) {
@@ -276,17 +221,17 @@ el.prompt.addEventListener("keydown", (event) => {
 for (const input of document.querySelectorAll("#settings input, #settings select")) {
   input.addEventListener("change", () => {
     updateCost();
-    clearError("settings");
+    errors.clear("settings");
     schedulePlan();
   });
 }
 el.seed.addEventListener("input", () => {
-  clearError("seed");
+  errors.clear("seed");
   schedulePlan();
 });
 el.dice.addEventListener("click", () => {
   el.seed.value = String(1 + Math.floor(Math.random() * config.seed_max));
-  clearError("seed");
+  errors.clear("seed");
   schedulePlan(0);
 });
 
@@ -305,7 +250,7 @@ function body({ quiet = false } = {}) {
     problems.seed = `The seed must be a whole number from 0 to ${config.seed_max} (0 picks one).`;
   }
   if (Object.keys(problems).length) {
-    if (!quiet) for (const [where, message] of Object.entries(problems)) showError(where, message);
+    if (!quiet) for (const [where, message] of Object.entries(problems)) errors.show(where, message);
     return null;
   }
   return {
@@ -349,7 +294,7 @@ async function updatePlan() {
     if (abort.signal.aborted) return;
     drawPlan(answer.plan, data.seed);
     credits(answer.remaining_credits);
-    clearError("key");
+    errors.clear("key");
     refs.clearErrors();
     renderSlots(el.slots, refs);
   } catch (error) {
@@ -359,8 +304,8 @@ async function updatePlan() {
       schedulePlan((error.retryAfter || 5) * 1000);
       return;
     }
-    const place = showApiError(error, "submit");
-    el.planStatus.textContent = `No plan: ${error.message}` + (place !== "submit" ? "" : "");
+    errors.fromApi(error, "submit");
+    el.planStatus.textContent = `No plan: ${error.message}`;
   } finally {
     if (planAbort === abort) el.timeline.removeAttribute("aria-busy");
   }
@@ -408,7 +353,6 @@ function drawPlan(plan, askedSeed) {
 // ---------------------------------------------------------------- submit, watch, cancel
 
 let current = null; // { id, abort, cost }
-let videoUrls = [];
 
 function setRunning(running) {
   el.generate.disabled = running;
@@ -427,9 +371,9 @@ function describe(doc) {
 
 async function submit() {
   if (current) return;
-  clearAllErrors();
+  errors.clearAll();
   if (!key.get()) {
-    showError("key", "Enter your API key first: the request is charged to it.");
+    errors.show("key", "Enter your API key first: the request is charged to it.");
     el.key.focus();
     return;
   }
@@ -441,7 +385,7 @@ async function submit() {
     submitted = await call("POST", "/v2/vidu-q1-reference-to-video", data);
   } catch (error) {
     setRunning(false);
-    showApiError(error);
+    errors.fromApi(error);
     return;
   }
   const abort = new AbortController();
@@ -464,7 +408,7 @@ async function submit() {
     if (!FINAL.has(last.status)) last = await pollUntilFinal(submitted.request_id, abort.signal);
   } catch (error) {
     if (abort.signal.aborted) return; // cancel() takes over
-    showApiError(error);
+    errors.fromApi(error);
     finish();
     return;
   }
@@ -491,7 +435,7 @@ async function settle(doc, submitted) {
     el.runStatus.textContent = "Failed.";
     el.runNote.textContent = `Not charged: ${submitted.cost} credit${submitted.cost === "1" ? "" : "s"} refunded.`;
     const status = (doc.error && doc.error.status) || 500;
-    showApiError(new ApiError(status, message, { fields: referenceFields(message) }));
+    errors.fromApi(new ApiError(status, message, { fields: referenceFields(message) }));
     await refreshCredits();
   } else if (doc.status === "CANCELLED") {
     el.runStatus.textContent = "Cancelled.";
@@ -541,61 +485,12 @@ el.cancel.addEventListener("click", async () => {
 
 // ---------------------------------------------------------------- the result
 
-function fact(name, value) {
-  const dt = document.createElement("dt");
-  dt.textContent = name;
-  const dd = document.createElement("dd");
-  dd.textContent = value;
-  dd.dataset.fact = name;
-  return [dt, dd];
-}
-
-async function showResult(id, path = `/v2/requests/${id}`) {
-  let result;
-  try {
-    result = await call("GET", path);
-  } catch (error) {
-    if (!(error instanceof ApiError) || !error.body) {
-      showApiError(error);
-      return;
-    }
-    result = error.body; // a FAILED result answers 422 with the document
-  }
-  const output = typeof result.output === "string" ? result.output : result.output?.video_url;
-  const videoPath = sameOrigin(result.video_url || output || `/v2/requests/${id}/video`);
-  const coverPath = sameOrigin(result.cover_url || result.output?.cover_url || `/v2/requests/${id}/cover`);
-  for (const url of videoUrls) URL.revokeObjectURL(url);
-  videoUrls = [];
-  try {
-    const [video, cover] = await Promise.all([blobUrl(videoPath), blobUrl(coverPath).catch(() => "")]);
-    videoUrls.push(video);
-    if (cover) videoUrls.push(cover);
-    el.video.poster = cover;
-    el.video.src = video;
-    el.download.href = video;
-    el.download.download = `${id}.mp4`;
-  } catch (error) {
-    showApiError(error);
-    return;
-  }
-  const metrics = result.metrics || {};
-  const cost = result.cost ?? metrics.cost;
-  const remaining = result.remaining_credits ?? metrics.remaining_credits;
-  const seconds = result.timings?.generation_seconds ?? metrics.inference_time;
-  const rows = [
-    fact("Seed", String(result.seed)),
-    fact("Size", `${result.width}×${result.height}, ${result.duration} s`),
-    fact("Cost", `${cost} credit${cost === "1" ? "" : "s"}`),
-    fact("Credits left", String(remaining)),
-  ];
-  if (seconds !== undefined && seconds !== null) rows.push(fact("Render time", `${Number(seconds).toFixed(1)} s`));
-  rows.push(fact("Request", id));
-  el.facts.replaceChildren(...rows.flat());
-  el.reuseSeed.dataset.seed = String(result.seed);
-  credits(remaining);
-  el.resultSection.hidden = false;
-  el.resultSection.dataset.request = id;
-}
+const result = new ResultView(
+  { section: el.resultSection, video: el.video, facts: el.facts, download: el.download, reuseSeed: el.reuseSeed },
+  (error) => errors.fromApi(error),
+  credits,
+);
+const showResult = (id, path) => result.show(id, path);
 
 el.reuseSeed.addEventListener("click", () => {
   el.seed.value = el.reuseSeed.dataset.seed || "0";
@@ -614,7 +509,7 @@ async function refreshHistory() {
     });
   } catch (error) {
     el.historyStatus.textContent = "";
-    showApiError(error, "submit");
+    errors.fromApi(error, "submit");
   }
 }
 el.historyRefresh.addEventListener("click", refreshHistory);

@@ -62,7 +62,10 @@ export function renderTimeline(list, plan, thumbOf) {
       }
       const title = document.createElement("p");
       title.className = "shot-title";
-      title.textContent = `Shot ${i + 1} · ${seconds(shot.start)}–${seconds(shot.end)}`;
+      const when = document.createElement("span");
+      when.className = "shot-time";
+      when.textContent = `${shot.start.toFixed(1)}–${seconds(shot.end)}`;
+      title.append(`Shot ${i + 1} `, when);
       const facts = document.createElement("p");
       facts.className = "shot-facts";
       facts.textContent = [words(shot.framing), words(shot.move)].filter(Boolean).join(" · ");
