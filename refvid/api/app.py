@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     dispatcher = LocalDispatcher(settings, db) if start_workers else None
     metrics = Metrics(db, lambda: dispatcher.alive if dispatcher is not None else 0)
     state = AppState(
-        settings=settings, db=db, limiter=RateLimiter(settings.rate_limit), metrics=metrics,
+        settings=settings, db=db, limiter=RateLimiter(db, "submit", settings.rate_limit), metrics=metrics,
         dispatcher=dispatcher, bodies=BodyBudget(settings.body_buffer_bytes),
         streams=StreamHub(
             per_key=settings.sse_per_key, total=settings.sse_total, poll=max(0.1, settings.poll_interval)

@@ -117,10 +117,10 @@ def require_json(request: Request) -> None:
         )
 
 
-def check_rate(request: Request, key: ApiKey) -> None:
-    """429 with Retry-After when the key has used up its submits for now."""
+async def check_rate(request: Request, key: ApiKey) -> None:
+    """429 with Retry-After when the key has used up its submits for now (every process counts)."""
     state = app_state(request)
-    wait = state.limiter.acquire(key.id)
+    wait = await run_in_threadpool(state.limiter.acquire, key.id)
     if wait > 0:
         state.metrics.rejected.labels(reason="rate_limit").inc()
         raise ApiError(
