@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, TypeVar
@@ -39,6 +40,9 @@ class AppState:
     limiter: RateLimiter
     metrics: Metrics
     dispatcher: LocalDispatcher | None = None
+    # Render workers alive now: this process's dispatcher's, or as the parent of several
+    # API processes reports them (refvid.api.serving).
+    workers_alive: Callable[[], int] = lambda: 0
     # Submits whose inline references are decoded at the same time; the others wait.
     inline_checks: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(2))
     # Bytes of request bodies in memory at once (REFVID_BODY_BUFFER_BYTES).
