@@ -170,22 +170,34 @@ def clear_cache() -> None:
 def encode_prompts(
     settings: WanSettings, pipe: Any, prompt: str, negative: str | None
 ) -> tuple[Any, Any]:
-    """Prompt and negative-prompt embeddings; the negative one is cached per pipeline."""
-    positive, _ = pipe.encode_prompt(
-        prompt=prompt, do_classifier_free_guidance=False, max_sequence_length=TEXT_TOKENS
-    )
+    """Prompt and negative-prompt embeddings with no autograd graph; the negative one is cached.
+
+    Only the pipeline's ``__call__`` runs under ``no_grad``; ``encode_prompt`` called on its
+    own would keep UMT5-XXL's activations (~5 GiB per prompt) alive through ``grad_fn``.
+    """
+    positive = _encode(pipe, prompt)
     if negative is None:
         return positive, None
     key = (settings.cache_key(), negative)
     with _lock:
         cached = _negative_embeds.get(key)
     if cached is None:
-        cached, _ = pipe.encode_prompt(
-            prompt=negative, do_classifier_free_guidance=False, max_sequence_length=TEXT_TOKENS
-        )
+        cached = _encode(pipe, negative)
         with _lock:
             _negative_embeds[key] = cached
     return positive, cached
+
+
+def _encode(pipe: Any, text: str) -> Any:
+    import torch
+
+    # no_grad rather than inference_mode: the embeddings are reused by later pipeline
+    # calls, and inference tensors refuse some operations outside inference mode.
+    with torch.no_grad():
+        embeds, _ = pipe.encode_prompt(
+            prompt=text, do_classifier_free_guidance=False, max_sequence_length=TEXT_TOKENS
+        )
+    return embeds.detach()
 
 
 def release_memory() -> None:
@@ -224,6 +236,7 @@ def _load(settings: WanSettings, resolved: Resolved) -> Any:
         ) from exc
     _set_flow_shift(pipe, settings.resolved_flow_shift)
     pipe.set_progress_bar_config(disable=True)
+    freeze(pipe)
     if settings.vae_tiling:
         pipe.vae.enable_tiling()
     if settings.offload == "model":
@@ -244,6 +257,16 @@ def _load(settings: WanSettings, resolved: Resolved) -> Any:
             if isinstance(component, torch.nn.Module) and not keep_on_cpu:
                 component.to(resolved.device)
     return pipe
+
+
+def freeze(pipe: Any) -> None:
+    """Inference only: no weight of any component requires grad, and none is in training mode."""
+    import torch
+
+    for component in pipe.components.values():
+        if isinstance(component, torch.nn.Module):
+            component.requires_grad_(False)
+            component.eval()
 
 
 def _set_flow_shift(pipe: Any, shift: float) -> None:

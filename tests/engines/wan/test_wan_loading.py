@@ -13,7 +13,7 @@ import torch
 from refvid.engines import get_engine
 from refvid.engines.wan import load_wan_engine
 from refvid.engines.wan.config import WanSettings
-from refvid.engines.wan.loading import clear_cache, get_pipeline, resolve
+from refvid.engines.wan.loading import clear_cache, encode_prompts, get_pipeline, resolve
 from refvid.errors import EngineUnavailable
 
 _BLOCKED_IMPORT = """
@@ -151,3 +151,24 @@ def test_hub_id_found_in_the_local_cache_loads_offline(
     assert resolved.model_dir == str(repo / "snapshots" / revision)
     pipe = get_pipeline(settings, resolved)
     assert pipe.vae.use_tiling is True
+
+
+def test_text_encoder_is_frozen_at_load(tiny_settings: WanSettings) -> None:
+    pipe = get_pipeline(tiny_settings, resolve(tiny_settings))
+    for component in (pipe.text_encoder, pipe.transformer, pipe.vae):
+        assert not any(parameter.requires_grad for parameter in component.parameters())
+        assert component.training is False
+
+
+def test_prompt_embeddings_carry_no_autograd_graph(tiny_settings: WanSettings) -> None:
+    clear_cache()
+    pipe = get_pipeline(tiny_settings, resolve(tiny_settings))
+    # Even a text encoder whose weights require grad (as a fresh from_pretrained leaves it)
+    # must not leave a graph behind: it would hold ~5 GiB per prompt for UMT5-XXL.
+    pipe.text_encoder.requires_grad_(True)
+    positive, negative = encode_prompts(tiny_settings, pipe, "a man on the bench", "a cat")
+    for embeds in (positive, negative):
+        assert embeds.grad_fn is None
+        assert embeds.requires_grad is False
+    assert positive.shape[1] == 512
+    clear_cache()
