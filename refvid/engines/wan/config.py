@@ -58,6 +58,13 @@ class WanSettings(BaseSettings):
         default=False,
         description="Keep the UMT5-XXL text encoder (~11 GB) in RAM; saves VRAM, slower prompts.",
     )
+    low_cpu_memory: bool = Field(
+        default=False,
+        description=(
+            "With offload=group: pin weights in RAM as they stream instead of pinning all "
+            "offloaded weights up front (much less RAM, somewhat slower)."
+        ),
+    )
     vae_tiling: bool = Field(
         default=False, description="Decode the VAE in tiles (less VRAM, a bit slower)."
     )
@@ -141,6 +148,7 @@ class WanSettings(BaseSettings):
                 "dtype",
                 "vae_dtype",
                 "offload",
+                "low_cpu_memory",
                 "vae_tiling",
                 "text_encoder_on_cpu",
                 "resolution",
