@@ -108,7 +108,7 @@ def test_pipeline_loads_once_and_stays_warm(tiny_settings: WanSettings) -> None:
     resolved = resolve(tiny_settings)
     first = get_pipeline(tiny_settings, resolved)
     assert get_pipeline(tiny_settings.model_copy(update={"steps": 9}), resolved) is first
-    assert first.scheduler.config.flow_shift == 3.0
+    assert first.scheduler.config.flow_shift == 16.0  # the VACE authors' shift
     assert first.transformer.dtype == torch.float32
     assert first.vae.dtype == torch.float32
     shifted = tiny_settings.model_copy(update={"flow_shift": 7.0})
