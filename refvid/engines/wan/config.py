@@ -96,7 +96,9 @@ class WanSettings(BaseSettings):
         default=81, ge=5, description="Frames per generated segment (4k+1)."
     )
     overlap_frames: int = Field(
-        default=5, ge=1, description="Frames of a segment's end that condition the next (4k+1)."
+        default=9,
+        ge=1,
+        description="Frames of a segment's end that condition the next (4k+1; 9 pins two latent frames).",
     )
 
     @field_validator("segment_frames", "overlap_frames")
