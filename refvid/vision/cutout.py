@@ -27,7 +27,7 @@ from refvid.vision.landmarks import FaceLandmarks, face_landmarks
 
 WORK_SIDE: Final = 640  # long side at which models, GrabCut and the matte's coefficients run
 GRABCUT_SIDE: Final = 200  # GrabCut's cost grows fast with pixels; the guided filter restores the edges
-FILL_SIDE: Final = 1024  # finest level of the background fill
+FILL_SIDE: Final = 768  # finest level of the background fill
 CACHE_SIZE: Final = 6
 MIN_AREA: Final = 0.02  # a subject smaller than this share of the picture is not worth a layer
 # GrabCut finding only a fragment means no object stands apart (a close-up, a busy picture).
@@ -149,11 +149,15 @@ def analyse(image: np.ndarray) -> Cutout:
 
     radius = max(2, round(max(work.shape[:2]) / 80))
     a, b = matte.refine(work, coarse.astype(np.float32), radius, eps=1e-3)
-    alpha = matte.sharpen(matte.apply_coefficients(image, a, b), 0.15, 0.85)
-    work_alpha = cv2.resize(alpha, work.shape[1::-1], interpolation=cv2.INTER_AREA)
+    work_alpha = matte.sharpen(matte.apply_coefficients(work, a, b), 0.15, 0.85)
+    alpha = matte.upsample(image, work_alpha, a, b, (0.15, 0.85)) if scale < 1 else work_alpha
     if kind != "person" and _edge_contrast(work, work_alpha) < MIN_CONTRAST:
         return _frozen(_with_faces(failed(image, "the subject does not stand out from its background"), faces))
-    fg_estimate, bg_estimate = matte.estimate_colours(work, work_alpha, max(2, radius // 2))
+    # Smooth by construction, so estimated at half the working size.
+    half = (max(1, work.shape[1] // 2), max(1, work.shape[0] // 2))
+    fg_estimate, bg_estimate = matte.estimate_colours(
+        cv2.resize(work, half, interpolation=cv2.INTER_AREA),
+        cv2.resize(work_alpha, half, interpolation=cv2.INTER_AREA), max(1, radius // 4))
     foreground = matte.foreground_colour(image, alpha, fg_estimate, bg_estimate)
     grow = max(3, round(max(work.shape[:2]) / 60)) | 1
     hole = cv2.dilate((work_alpha > 0.02).astype(np.uint8),

@@ -29,23 +29,27 @@ def fill_background(image: np.ndarray, hole: np.ndarray, finest_side: int = 1024
     is scaled up (a filled hole has no fine detail to lose).
     """
     height, width = image.shape[:2]
-    long_side = max(height, width)
-    if hole.shape != (height, width):
-        hole = cv2.resize(hole.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST) > 0
     if not hole.any():
         return image.copy()
+    long_side = max(height, width)
     sides = [min(COARSE_SIDE, long_side)]
     while sides[-1] * 2 < min(finest_side, long_side):
         sides.append(sides[-1] * 2)
     sides.append(min(finest_side, long_side))
+    # Every level is made from the finest one: a 12 MP picture is read once.
+    finest_scale = sides[-1] / long_side
+    finest = cv2.resize(image, (max(1, round(width * finest_scale)), max(1, round(height * finest_scale))),
+                        interpolation=cv2.INTER_AREA) if finest_scale < 1 else image
+    hole_float = hole.astype(np.float32)
     filled: np.ndarray | None = None
     level_hole = hole
     for side in sides:
         scale = side / long_side
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        level = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        level = cv2.resize(finest, size, interpolation=cv2.INTER_AREA) if size != finest.shape[1::-1] else finest
         # A pixel touched by the hole at all is unknown at this level.
-        level_hole = cv2.resize(hole.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.01
+        level_hole = cv2.resize(hole_float, size, interpolation=cv2.INTER_AREA if size[0] < hole.shape[1]
+                                else cv2.INTER_LINEAR) > 0.01
         if filled is None:
             mask = level_hole
         else:
@@ -55,8 +59,9 @@ def fill_background(image: np.ndarray, hole: np.ndarray, finest_side: int = 1024
             mask = level_hole & (outside > 0)
         filled = cv2.inpaint(level, mask.astype(np.uint8) * 255, RADIUS, cv2.INPAINT_TELEA)
     assert filled is not None
-    filled = _add_texture(filled, cv2.resize(image, filled.shape[1::-1], interpolation=cv2.INTER_AREA), level_hole)
-    return _blend(image, hole, filled)
+    filled = _add_texture(filled, finest if finest.shape == filled.shape else
+                          cv2.resize(finest, filled.shape[1::-1], interpolation=cv2.INTER_AREA), level_hole)
+    return _blend(image, level_hole, filled)
 
 
 def _add_texture(filled: np.ndarray, level: np.ndarray, hole: np.ndarray) -> np.ndarray:
@@ -84,26 +89,30 @@ def _add_texture(filled: np.ndarray, level: np.ndarray, hole: np.ndarray) -> np.
 
 
 def _blend(image: np.ndarray, hole: np.ndarray, filled: np.ndarray) -> np.ndarray:
-    """The original outside the hole, the fill inside, through a soft seam just inside the edge."""
-    width = image.shape[1]
-    fill_scale = filled.shape[1] / width
-    feather = max(1.0, 1.5 / fill_scale)
-    weight = cv2.GaussianBlur(hole.astype(np.float32), (0, 0), feather)
+    """The original outside the hole, the fill inside, through a soft seam at the edge.
+
+    ``hole`` and ``filled`` are at the fill's size; only the hole's bounding box is scaled
+    up and blended, so a 12 MP picture costs little more than a copy.
+    """
+    height, width = image.shape[:2]
+    small_h, small_w = hole.shape
+    weight = cv2.GaussianBlur(hole.astype(np.float32), (0, 0), 1.0)
     weight = np.maximum(weight, hole.astype(np.float32))  # the hole itself is always filled
     ys, xs = np.nonzero(weight > 1 / 255)
     plate = image.copy()
     if not len(ys):
         return plate
-    # Only the hole and its seam are upsampled and blended: cheap at 12 MP.
-    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    fy0, fx0 = int(y0 * fill_scale), int(x0 * fill_scale)
-    fy1 = min(filled.shape[0], int(np.ceil(y1 * fill_scale)) + 2)
-    fx1 = min(filled.shape[1], int(np.ceil(x1 * fill_scale)) + 2)
-    map_x = ((np.arange(x0, x1, dtype=np.float32) + 0.5) * fill_scale - 0.5 - fx0)
-    map_y = ((np.arange(y0, y1, dtype=np.float32) + 0.5) * fill_scale - 0.5 - fy0)
-    grid_x, grid_y = np.meshgrid(map_x, map_y)
-    patch = cv2.remap(filled[fy0:fy1, fx0:fx1], grid_x, grid_y, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-    w = weight[y0:y1, x0:x1, None]
-    region = image[y0:y1, x0:x1].astype(np.float32)
-    plate[y0:y1, x0:x1] = np.clip(region + w * (patch.astype(np.float32) - region) + 0.5, 0, 255).astype(np.uint8)
+    sx, sy = width / small_w, height / small_h
+    # The box in fill pixels (one pixel of margin for the interpolation), then in image pixels.
+    fx0, fy0 = max(0, int(xs.min()) - 1), max(0, int(ys.min()) - 1)
+    fx1, fy1 = min(small_w, int(xs.max()) + 2), min(small_h, int(ys.max()) + 2)
+    x0, y0 = round(fx0 * sx), round(fy0 * sy)
+    x1, y1 = min(width, round(fx1 * sx)), min(height, round(fy1 * sy))
+    size = (x1 - x0, y1 - y0)
+    if size[0] <= 0 or size[1] <= 0:
+        return plate
+    patch = cv2.resize(filled[fy0:fy1, fx0:fx1], size, interpolation=cv2.INTER_LINEAR)
+    w = cv2.resize(weight[fy0:fy1, fx0:fx1], size, interpolation=cv2.INTER_LINEAR)
+    region = plate[y0:y1, x0:x1]
+    plate[y0:y1, x0:x1] = cv2.blendLinear(patch, region, w, 1 - w)
     return plate

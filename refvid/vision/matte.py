@@ -111,10 +111,41 @@ def apply_coefficients(image: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.nd
     return np.clip(alpha, 0, 1, out=alpha)
 
 
+def upsample(image: np.ndarray, small_alpha: np.ndarray, a: np.ndarray, b: np.ndarray,
+             stretch: tuple[float, float]) -> np.ndarray:
+    """Alpha at ``image``'s size from the matte and coefficients made at a smaller size.
+
+    Away from the subject's border the small matte is 0 or 1 and is simply scaled; on the
+    border band the guided filter's linear model is evaluated per full-size pixel (the
+    fast guided filter), then :func:`sharpen` ed like the small matte, so edges follow the
+    full-size picture.
+    """
+    height, width = image.shape[:2]
+    small_h, small_w = small_alpha.shape
+    alpha = cv2.resize(small_alpha, (width, height), interpolation=cv2.INTER_LINEAR)
+    band_small = (small_alpha > 0) & (small_alpha < 1)
+    band_small = cv2.dilate(band_small.astype(np.uint8), np.ones((3, 3), np.uint8))
+    band = cv2.resize(band_small, (width, height), interpolation=cv2.INTER_NEAREST)
+    ys, xs = np.nonzero(band)
+    if not len(ys):
+        return alpha
+    map_x = ((xs + 0.5) * (small_w / width) - 0.5).astype(np.float32)
+    map_y = ((ys + 0.5) * (small_h / height) - 0.5).astype(np.float32)
+    coefficients = _sample(np.dstack([a, b]).astype(np.float32), map_x, map_y)
+    pixels = image[ys, xs].astype(np.float32) * (1 / 255)
+    values = np.einsum("nc,nc->n", coefficients[:, :3], pixels) + coefficients[:, 3]
+    alpha[ys, xs] = sharpen(np.clip(values, 0, 1), *stretch)
+    return alpha
+
+
 def sharpen(alpha: np.ndarray, low: float = 0.1, high: float = 0.9) -> np.ndarray:
     """Stretch alpha so values below ``low`` become 0 and above ``high`` 1 (smoothly in between)."""
-    t = np.clip((alpha - low) / (high - low), 0, 1)
-    return (t * t * (3 - 2 * t)).astype(np.float32)
+    t = np.clip((alpha - low) * (1 / (high - low)), 0, 1).astype(np.float32, copy=False)
+    shaped = np.multiply(t, -2, dtype=np.float32)
+    shaped += 3
+    shaped *= t
+    shaped *= t
+    return shaped
 
 
 def estimate_colours(image: np.ndarray, alpha: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray]:
