@@ -123,9 +123,9 @@ def upsample(image: np.ndarray, small_alpha: np.ndarray, a: np.ndarray, b: np.nd
     height, width = image.shape[:2]
     small_h, small_w = small_alpha.shape
     alpha = cv2.resize(small_alpha, (width, height), interpolation=cv2.INTER_LINEAR)
-    band_small = (small_alpha > 0) & (small_alpha < 1)
-    band_small = cv2.dilate(band_small.astype(np.uint8), np.ones((3, 3), np.uint8))
-    band = cv2.resize(band_small, (width, height), interpolation=cv2.INTER_NEAREST)
+    fractional = ((small_alpha > 0) & (small_alpha < 1)).astype(np.uint8)
+    band = cv2.resize(cv2.dilate(fractional, np.ones((3, 3), np.uint8)), (width, height),
+                      interpolation=cv2.INTER_NEAREST)
     ys, xs = np.nonzero(band)
     if not len(ys):
         return alpha
