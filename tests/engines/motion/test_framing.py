@@ -130,7 +130,7 @@ def test_consecutive_framings_of_one_picture_differ_by_a_quarter() -> None:
     widths, similar = spread_widths([1000, 950, 900, 500], [0, 0, 0, 1], [100] * 4)
     assert widths[1] <= 0.75 * widths[0] + 1e-9
     assert abs(widths[2] - widths[1]) >= 0.25 * max(widths[1], widths[2]) - 1e-9 or similar[2]
-    stuck, flags = spread_widths([300, 290], [0, 0], [280, 280])
+    _, flags = spread_widths([300, 290], [0, 0], [280, 280])
     assert flags == [False, True], "too small to tighten: the planner cuts instead"
 
 
