@@ -86,7 +86,12 @@ class MotionEngine:
         shots = plan_shots(script, len(references), spec.frame_count, spec.fps, rng, content_matcher(references))
         amplitude: str = request.movement_amplitude
         if amplitude == "auto":
-            amplitude = vocab.first_match(vocab.AMPLITUDE_WORDS, request.prompt) or "medium"
+            amplitude = script.amplitude or "medium"
+        elif script.amplitude and script.amplitude != amplitude:
+            words = [w for v, w in vocab.all_matches(vocab.AMPLITUDE_WORDS, request.prompt) if v == script.amplitude]
+            script.warnings.append(
+                f"{', '.join(repr(w) for w in words)} was not used: movement_amplitude is {amplitude!r}"
+            )
         amplitudes = [_shot_amplitude(shot, request.movement_amplitude, amplitude, script.warnings, n)
                       for n, shot in enumerate(shots, start=1)]
         used = sorted({shot.reference for shot in shots})
@@ -105,8 +110,11 @@ class MotionEngine:
         for i, (shot, base, area) in enumerate(zip(shots, bases, areas, strict=True)):
             if widths[i] != base.w:
                 bases[i] = fit_window(Window(base.cx, base.cy, widths[i]), area, aspect)
-            if similar[i] and shot.transition_in == "crossfade":
-                # Two nearly equal framings of one picture ghost when dissolved: cut instead.
+            same = i > 0 and shots[i - 1].reference == shot.reference
+            asked = bool(shot.said.get("transition")) or script.transition_style is not None
+            if shot.transition_in == "crossfade" and (similar[i] or (same and not asked)):
+                # Two framings of one picture ghost when dissolved (doubled faces, doubled
+                # wheels): an editor cuts between them unless a dissolve was asked for.
                 shot.transition_in, shot.transition_frames = "cut", 0
             if _pans_across(shot, layouts[shot.reference], aspect):
                 shot.move = "pan_left" if rng.random() < 0.5 else "pan_right"
@@ -144,9 +152,12 @@ class MotionEngine:
                 for i in used
             ],
             "shots": [
-                {**shot.to_dict(spec.fps), "movement_amplitude": shot_amplitude, "visible": [span.first, span.last],
+                {**shot.to_dict(spec.fps), "transition_out": _transition_out(shots, i, script.ending),
+                 "movement_amplitude": shot_amplitude, "visible": [span.first, span.last],
                  "travel": round(path.travel(aspect, spec.width), 4), "camera": path.to_dict()}
-                for shot, span, path, shot_amplitude in zip(shots, timeline.spans, paths, amplitudes, strict=True)
+                for i, (shot, span, path, shot_amplitude) in enumerate(
+                    zip(shots, timeline.spans, paths, amplitudes, strict=True)
+                )
             ],
             "warnings": script.warnings,
         }
@@ -175,6 +186,13 @@ class MotionEngine:
         if not isinstance(plan, MotionPlan):
             plan = self.plan(request, references)
         return _render(plan, references, progress, cancelled)
+
+
+def _transition_out(shots: list[Shot], index: int, ending: str | None) -> str:
+    """How a shot hands over: the next shot's way in, or the video's ending."""
+    if index + 1 < len(shots):
+        return shots[index + 1].transition_in
+    return "fade to black" if ending == "fade" else "end"
 
 
 def _pans_across(shot: Shot, layout: CanvasLayout, aspect: float) -> bool:
