@@ -16,7 +16,7 @@ bottom edge), colour-matched to the scene (Lab transfer), lit at its edges by th
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -155,11 +155,13 @@ def place_subject(cut: Cutout, scene_w: int, scene_h: int, slot: int = 0, slots:
     return Placement(centre - w / 2, bottom - h, scale, w, h)
 
 
-def build_composite(cuts: list[Cutout], scene: np.ndarray, placements: list[Placement]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def build_composite(cuts: Sequence[Cutout], scene: np.ndarray, placements: Sequence[Placement],
+                    foregrounds: Sequence[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The scene with a shadow under each subject, and one subject canvas with its alpha.
 
     Returns (background RGB, subject RGB, alpha float32), all of the scene's size. Each
-    subject is colour-matched to the scene and light-wrapped at its edges.
+    subject is colour-matched to the scene and light-wrapped at its edges; ``foregrounds``
+    (graded copies of each cut-out's foreground colours) replace ``cut.foreground``.
     """
     scene_h, scene_w = scene.shape[:2]
     background = scene.astype(np.float32)
@@ -167,11 +169,12 @@ def build_composite(cuts: list[Cutout], scene: np.ndarray, placements: list[Plac
     alpha = np.zeros((scene_h, scene_w), np.float32)
     scene_lab = _lab_stats(scene, None)
     blurred_scene = cv2.GaussianBlur(scene, (0, 0), max(2.0, scene_w / 120)).astype(np.float32)
-    for cut, place in zip(cuts, placements, strict=True):
+    for n, (cut, place) in enumerate(zip(cuts, placements, strict=True)):
         assert cut.box is not None
         x0, y0, x1, y1 = cut.box
         crop_alpha = np.asarray(cut.matte[y0:y1, x0:x1])
-        crop = _match_colour(np.asarray(cut.foreground[y0:y1, x0:x1]), crop_alpha, scene_lab)
+        colours = foregrounds[n] if foregrounds is not None else cut.foreground
+        crop = _match_colour(np.asarray(colours[y0:y1, x0:x1]), crop_alpha, scene_lab)
         # Crop pixel i lands at x0 + (i + 0.5) * scale - 0.5 (pixel centres line up).
         shift = 0.5 * place.scale - 0.5
         matrix = np.array([[place.scale, 0, place.x0 + shift], [0, place.scale, place.y0 + shift]], np.float64)

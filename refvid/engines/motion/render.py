@@ -28,13 +28,22 @@ from refvid.engines.motion.framing import (
     find_subject,
     frame_subject,
 )
+from refvid.engines.motion.layers import (
+    Layers,
+    background_window,
+    build_composite,
+    composite,
+    prepare_layers,
+)
 from refvid.engines.motion.look import apply_look, harmony_target, lab_stats
 from refvid.engines.motion.shots import Shot, plan_shots, read_prompt
+from refvid.engines.motion.staging import Staging, analyse_references, framing_subject, stage_shots
 from refvid.engines.motion.transitions import Appearance, Timeline, black_frame, blend, motion_blur
 from refvid.errors import Cancelled
 from refvid.media.color import i420_planes, rgb_to_yuv444, yuv444_to_planes
 from refvid.references import Reference
 from refvid.request import GenerationRequest
+from refvid.vision.cutout import cutout
 
 ENDING_FADE_FRAMES = 18  # 3/4 s to black when the prompt ends with "fade to black"
 NOTE = "motion engine: camera moves over your reference images; not a generative model"
@@ -50,6 +59,7 @@ class MotionPlan(Plan):
     paths: list[CameraPath]
     layouts: dict[int, CanvasLayout]
     grade: str  # the grade of shots without their own (each Shot has its grade)
+    stagings: list[Staging]  # per shot: flat, parallax or composite
 
 
 @dataclass
@@ -60,6 +70,7 @@ class _Source:
     u: np.ndarray
     v: np.ndarray
     scale: float
+    layers: Layers | None = None  # parallax and composite shots: background, subject, alpha
 
 
 class MotionEngine:
@@ -81,9 +92,12 @@ class MotionEngine:
             amplitude = vocab.first_match(vocab.AMPLITUDE_WORDS, request.prompt) or "medium"
         amplitudes = [_shot_amplitude(shot, request.movement_amplitude, amplitude, script.warnings, n)
                       for n, shot in enumerate(shots, start=1)]
+        all_layouts = {i: canvas_layout(r.width, r.height, aspect) for i, r in enumerate(references)}
+        cuts = analyse_references(references, range(len(references)), script.warnings)
+        stagings = stage_shots(shots, references, cuts, amplitudes, all_layouts, request.prompt, script.warnings)
         used = sorted({shot.reference for shot in shots})
         subjects: dict[int, Subject] = {i: find_subject(references[i].image) for i in used}
-        layouts = {i: canvas_layout(references[i].width, references[i].height, aspect) for i in used}
+        layouts = {i: all_layouts[i] for i in used}
 
         timeline = Timeline.build(
             [shot.start for shot in shots],
@@ -93,8 +107,9 @@ class MotionEngine:
             fade_out=ENDING_FADE_FRAMES if script.ending == "fade" else 0,
         )
         paths = []
-        for shot, span, shot_amplitude in zip(shots, timeline.spans, amplitudes, strict=True):
-            base = frame_subject(subjects[shot.reference], layouts[shot.reference], shot.framing, aspect, spec.width)
+        for shot, span, shot_amplitude, staging in zip(shots, timeline.spans, amplitudes, stagings, strict=True):
+            subject = framing_subject(staging, layouts[shot.reference]) or subjects[shot.reference]
+            base = frame_subject(subject, layouts[shot.reference], shot.framing, aspect, spec.width)
             paths.append(
                 plan_path(
                     shot.move, base, layouts[shot.reference], aspect, shot_amplitude,
@@ -115,13 +130,16 @@ class MotionEngine:
                     "subject": subjects[i].kind,
                     "subject_box": [round(v, 1) for v in (subjects[i].box.x0, subjects[i].box.y0, subjects[i].box.x1, subjects[i].box.y1)],
                     "extended_canvas": layouts[i].extended,
+                    **({"cutout": {"kind": cuts[i].kind, "presentation": cuts[i].presentation,
+                                   "reason": cuts[i].reason}} if i in cuts else {}),
                 }
                 for i in used
             ],
             "shots": [
                 {**shot.to_dict(spec.fps), "movement_amplitude": shot_amplitude, "visible": [span.first, span.last],
-                 "camera": path.to_dict()}
-                for shot, span, path, shot_amplitude in zip(shots, timeline.spans, paths, amplitudes, strict=True)
+                 "camera": path.to_dict(), "layers": staging.to_dict()}
+                for shot, span, path, shot_amplitude, staging in zip(
+                    shots, timeline.spans, paths, amplitudes, stagings, strict=True)
             ],
             "warnings": script.warnings,
         }
@@ -136,6 +154,7 @@ class MotionEngine:
             paths=paths,
             layouts=layouts,
             grade=grade,
+            stagings=stagings,
         )
 
     def render(
@@ -173,14 +192,15 @@ def _render(
     sources = _prepare_sources(plan, references)
     black = black_frame(spec.width, spec.height)
     scratch = np.empty_like(black)
+    buffers: dict[str, np.ndarray] = {}
     for index in range(spec.frame_count):
         if cancelled is not None and cancelled():
             raise Cancelled("generation cancelled")
         frame = np.empty_like(black)
         shown = plan.timeline.at(index)
-        _draw(shown[0], plan, sources, spec, frame)
+        _draw(shown[0], plan, sources, spec, frame, buffers)
         if len(shown) == 2:
-            _draw(shown[1], plan, sources, spec, scratch)
+            _draw(shown[1], plan, sources, spec, scratch, buffers)
             blend(frame, shown[0].weight, scratch, frame)
         if shown[0].brightness < 1.0:
             blend(frame, shown[0].brightness, black, frame)
@@ -189,45 +209,100 @@ def _render(
             progress((index + 1) / spec.frame_count)
 
 
-def _prepare_sources(plan: MotionPlan, references: Sequence[Reference]) -> dict[tuple[int, str], _Source]:
-    """Grade, harmonise, place on canvas, scale and split into planes, once per reference and grade."""
-    used = sorted(plan.layouts)
-    stats = {i: lab_stats(references[i].image) for i in used}
-    target = harmony_target(list(stats.values())) if len(used) > 1 else None
-    sources: dict[tuple[int, str], _Source] = {}
-    for i, grade in sorted({(shot.reference, shot.grade) for shot in plan.shots}):
-        looked = apply_look(references[i].image, stats[i], target, grade)
-        canvas = build_canvas(looked, plan.layouts[i])
+SourceKey = tuple[int, str, str, int]  # reference, grade, staging mode, shot (composites only)
+
+
+def _source_key(number: int, shot: Shot, staging: Staging) -> SourceKey:
+    return (shot.reference, shot.grade, staging.mode, number if staging.mode == "composite" else -1)
+
+
+def _prepare_sources(plan: MotionPlan, references: Sequence[Reference]) -> dict[SourceKey, _Source]:
+    """Grade, harmonise, place on canvas, scale and split into planes, once per reference, grade and staging."""
+    involved = sorted(set(plan.layouts) | {i for s in plan.stagings for i in s.subjects})
+    stats = {i: lab_stats(references[i].image) for i in involved}
+    shown = sorted(plan.layouts)
+    target = harmony_target([stats[i] for i in shown]) if len(shown) > 1 else None
+    sources: dict[SourceKey, _Source] = {}
+    for number, (shot, staging) in enumerate(zip(plan.shots, plan.stagings, strict=True)):
+        key = _source_key(number, shot, staging)
+        if key in sources:
+            continue
+        i, grade = shot.reference, shot.grade
+        layout = plan.layouts[i]
         widest = max(
             max(path.start.w, path.end.w)
-            for shot, path in zip(plan.shots, plan.paths, strict=True)
-            if shot.reference == i
+            for other, path in zip(plan.shots, plan.paths, strict=True)
+            if other.reference == i
         )
         scale = min(1.0, plan.spec.width * SOURCE_OVERSAMPLE / widest)
-        if scale < 1.0:
-            canvas = cv2.resize(canvas, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        y, u, v = yuv444_to_planes(rgb_to_yuv444(canvas))
-        sources[(i, grade)] = _Source(y=y, u=u, v=v, scale=scale)
+        layers = None
+        if staging.mode == "parallax":
+            cut = cutout(references[i].image)
+            canvas = build_canvas(apply_look(np.asarray(cut.plate), stats[i], target, grade), layout)
+            subject = build_canvas(apply_look(np.asarray(cut.foreground), stats[i], target, grade), layout)
+            alpha = _alpha_canvas(np.asarray(cut.matte), layout)
+            subject, alpha = _scaled(subject, scale), _scaled(alpha, scale)
+        elif staging.mode == "composite":
+            cuts = [cutout(references[j].image) for j in staging.subjects]
+            scene = build_canvas(apply_look(references[i].image, stats[i], target, grade), layout)
+            graded = [apply_look(np.asarray(c.foreground), stats[j], target, grade)
+                      for c, j in zip(cuts, staging.subjects, strict=True)]
+            canvas, subject, alpha = build_composite(cuts, scene, staging.placements, graded)
+            subject, alpha = _scaled(subject, scale), _scaled(alpha, scale)
+        else:
+            canvas = build_canvas(apply_look(references[i].image, stats[i], target, grade), layout)
+        canvas = _scaled(canvas, scale)
+        if staging.layered:
+            layers = prepare_layers(canvas, subject, alpha)
+            y, u, v = layers.background
+        else:
+            y, u, v = yuv444_to_planes(rgb_to_yuv444(canvas))
+        sources[key] = _Source(y=y, u=u, v=v, scale=scale, layers=layers)
     return sources
 
 
+def _scaled(image: np.ndarray, scale: float) -> np.ndarray:
+    if scale >= 1.0:
+        return image
+    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+
+
+def _alpha_canvas(matte: np.ndarray, layout: CanvasLayout) -> np.ndarray:
+    """The matte on the reference's canvas: zero over the extended margins."""
+    if not layout.extended:
+        return matte
+    canvas = np.zeros((layout.height, layout.width), np.float32)
+    x0, y0 = round(layout.image.x0), round(layout.image.y0)
+    canvas[y0 : y0 + matte.shape[0], x0 : x0 + matte.shape[1]] = matte
+    return canvas
+
+
 def _draw(
-    shown: Appearance, plan: MotionPlan, sources: dict[tuple[int, str], _Source], spec: VideoSpec, out: np.ndarray
+    shown: Appearance, plan: MotionPlan, sources: dict[SourceKey, _Source], spec: VideoSpec, out: np.ndarray,
+    scratch: dict[str, np.ndarray],
 ) -> None:
-    """Warp one shot's reference into the I420 buffer ``out`` for this frame."""
+    """Warp one shot's reference (or its layers) into the I420 buffer ``out`` for this frame."""
     shot = plan.shots[shown.shot]
-    source = sources[(shot.reference, shot.grade)]
-    window = plan.paths[shown.shot].at(shown.local_frame)
+    staging = plan.stagings[shown.shot]
+    source = sources[_source_key(shown.shot, shot, staging)]
+    path = plan.paths[shown.shot]
+    window = path.at(shown.local_frame)
+    rest = path.at(0)
     if shown.whip:
         window = Window(window.cx + shown.whip * window.w, window.cy, window.w, window.angle)
+        rest = Window(rest.cx + shown.whip * window.w, rest.cy, rest.w, rest.angle)
     luma = window_matrix(window, source.scale, spec.width, spec.height)
     y, u, v = i420_planes(out)
-    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-    cv2.warpAffine(source.y, luma, (spec.width, spec.height), dst=y, flags=flags, borderMode=cv2.BORDER_REFLECT101)
-    chroma = chroma_matrix(luma)
-    size = (spec.width // 2, spec.height // 2)
-    cv2.warpAffine(source.u, chroma, size, dst=u, flags=flags, borderMode=cv2.BORDER_REFLECT101)
-    cv2.warpAffine(source.v, chroma, size, dst=v, flags=flags, borderMode=cv2.BORDER_REFLECT101)
+    if source.layers is not None:
+        back = window_matrix(background_window(window, rest, staging.strength), source.scale, spec.width, spec.height)
+        composite((y, u, v), source.layers, luma, back, chroma_matrix, scratch)
+    else:
+        flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+        cv2.warpAffine(source.y, luma, (spec.width, spec.height), dst=y, flags=flags, borderMode=cv2.BORDER_REFLECT101)
+        chroma = chroma_matrix(luma)
+        size = (spec.width // 2, spec.height // 2)
+        cv2.warpAffine(source.u, chroma, size, dst=u, flags=flags, borderMode=cv2.BORDER_REFLECT101)
+        cv2.warpAffine(source.v, chroma, size, dst=v, flags=flags, borderMode=cv2.BORDER_REFLECT101)
     if shown.blur:
         motion_blur(out, shown.blur)
 
