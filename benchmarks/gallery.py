@@ -31,6 +31,7 @@ REQUESTS = {
     "parallax": "Image 1, the astronaut, truck left. Then the coffee, image 2, push in. "
                 "Then image 1 again, crane up. Large movement.",
     "blend": "Blend the astronaut and the coffee into one scene, orbit. Then the cat, image 3, push in.",
+    "life": "Image 1, the astronaut smiles, slow push in, golden hour sunlight with drifting dust. Vintage film grain.",
 }
 THUMB_W = 384
 

@@ -35,6 +35,14 @@ from refvid.engines.motion.layers import (
     composite,
     prepare_layers,
 )
+from refvid.engines.motion.life import (
+    Atmosphere,
+    Motion,
+    Person,
+    animate_person,
+    atmosphere_for,
+    breathing_matrix,
+)
 from refvid.engines.motion.look import apply_look, harmony_target, lab_stats
 from refvid.engines.motion.shots import Shot, plan_shots, read_prompt
 from refvid.engines.motion.staging import Staging, analyse_references, framing_subject, stage_shots
@@ -43,7 +51,7 @@ from refvid.errors import Cancelled
 from refvid.media.color import i420_planes, rgb_to_yuv444, yuv444_to_planes
 from refvid.references import Reference
 from refvid.request import GenerationRequest
-from refvid.vision.cutout import cutout
+from refvid.vision.cutout import Cutout, cutout
 
 ENDING_FADE_FRAMES = 18  # 3/4 s to black when the prompt ends with "fade to black"
 NOTE = "motion engine: camera moves over your reference images; not a generative model"
@@ -60,6 +68,9 @@ class MotionPlan(Plan):
     layouts: dict[int, CanvasLayout]
     grade: str  # the grade of shots without their own (each Shot has its grade)
     stagings: list[Staging]  # per shot: flat, parallax or composite
+    people: list[Person | None]  # per shot: the person life animates (canvas pixels), if any
+    motions: list[Motion]  # per shot: the seeded rhythm of sway, breath and blinks
+    atmosphere: tuple[str, ...]  # scene effects the prompt named
 
 
 @dataclass
@@ -116,6 +127,10 @@ class MotionEngine:
                     span.last - span.first, spec.fps, spec.width, rng,
                 )
             )
+        people = [_person(staging, cuts, layouts[shot.reference]) for shot, staging in zip(shots, stagings, strict=True)]
+        motions = [Motion.draw(np.random.default_rng([request.seed, n, 0x11FE]), span.last - span.first + 1, spec.fps)
+                   for n, span in enumerate(timeline.spans)]
+        atmosphere = atmosphere_for(request.prompt)
         grade = script.grade
         details = {
             "note": NOTE,
@@ -124,6 +139,7 @@ class MotionEngine:
             "ending": script.ending or "cut",
             "titles": script.titles,
             "harmonised": len(used) > 1,
+            "atmosphere": list(atmosphere),
             "references": [
                 {
                     "image": i + 1,
@@ -137,9 +153,10 @@ class MotionEngine:
             ],
             "shots": [
                 {**shot.to_dict(spec.fps), "movement_amplitude": shot_amplitude, "visible": [span.first, span.last],
-                 "camera": path.to_dict(), "layers": staging.to_dict()}
-                for shot, span, path, shot_amplitude, staging in zip(
-                    shots, timeline.spans, paths, amplitudes, stagings, strict=True)
+                 "camera": path.to_dict(), "layers": staging.to_dict(),
+                 "life": _life_dict(person, motion)}
+                for shot, span, path, shot_amplitude, staging, person, motion in zip(
+                    shots, timeline.spans, paths, amplitudes, stagings, people, motions, strict=True)
             ],
             "warnings": script.warnings,
         }
@@ -155,6 +172,9 @@ class MotionEngine:
             layouts=layouts,
             grade=grade,
             stagings=stagings,
+            people=people,
+            motions=motions,
+            atmosphere=atmosphere,
         )
 
     def render(
@@ -169,6 +189,30 @@ class MotionEngine:
         if not isinstance(plan, MotionPlan):
             plan = self.plan(request, references)
         return _render(plan, references, progress, cancelled)
+
+
+def _person(staging: Staging, cuts: dict[int, Cutout], layout: CanvasLayout) -> Person | None:
+    """The person a layered shot animates, in the shot's canvas pixels (None: nobody to animate)."""
+    if not staging.layered:
+        return None
+    for n, i in enumerate(staging.subjects):
+        cut = cuts.get(i)
+        if cut is None or cut.kind != "person" or not cut.landmarks or cut.box is None:
+            continue
+        if staging.mode == "parallax":
+            return Person.from_landmarks(cut.landmarks[0], (layout.image.x0, layout.image.y0),
+                                         cut.box[3] + layout.image.y0)
+        place = staging.placements[n]
+        # Cut-out pixels -> scene canvas: scaled about the box's corner, moved to the placement.
+        return Person.from_landmarks(cut.landmarks[0], (0.0, 0.0), place.y0 + place.height).placed(
+            cut.box[0], cut.box[1], place.x0, place.y0, place.scale)
+    return None
+
+
+def _life_dict(person: Person | None, motion: Motion) -> dict[str, object]:
+    if person is None:
+        return {}
+    return {"head_sway_degrees": 1.1, "breathing": True, "blinks": len(motion.blinks) if person.eyes else 0}
 
 
 def _shot_amplitude(shot: Shot, requested: str, default: str, warnings: list[str], number: int) -> str:
@@ -193,6 +237,7 @@ def _render(
     black = black_frame(spec.width, spec.height)
     scratch = np.empty_like(black)
     buffers: dict[str, np.ndarray] = {}
+    atmosphere = Atmosphere(plan.atmosphere, spec.width, spec.height, spec.fps, plan.seed) if plan.atmosphere else None
     for index in range(spec.frame_count):
         if cancelled is not None and cancelled():
             raise Cancelled("generation cancelled")
@@ -202,6 +247,8 @@ def _render(
         if len(shown) == 2:
             _draw(shown[1], plan, sources, spec, scratch, buffers)
             blend(frame, shown[0].weight, scratch, frame)
+        if atmosphere is not None:
+            atmosphere.apply(frame, index)
         if shown[0].brightness < 1.0:
             blend(frame, shown[0].brightness, black, frame)
         yield frame
@@ -293,9 +340,20 @@ def _draw(
         rest = Window(rest.cx + shown.whip * window.w, rest.cy, rest.w, rest.angle)
     luma = window_matrix(window, source.scale, spec.width, spec.height)
     y, u, v = i420_planes(out)
+    person = plan.people[shown.shot]
     if source.layers is not None:
         back = window_matrix(background_window(window, rest, staging.strength), source.scale, spec.width, spec.height)
-        composite((y, u, v), source.layers, luma, back, chroma_matrix, scratch)
+        subject = luma
+        motion = plan.motions[shown.shot]
+        if person is not None:
+            # Breathing: the body stretched about its bottom, in full-size canvas pixels.
+            breath = breathing_matrix(person, motion.breath(shown.local_frame))
+            unscaled = np.vstack([window_matrix(window, 1.0, spec.width, spec.height), [0, 0, 1]])
+            subject = np.diag([source.scale, source.scale, 1.0])[:2] @ breath @ unscaled
+        composite((y, u, v), source.layers, subject, back, chroma_matrix, scratch)
+        if person is not None:
+            to_output = cv2.invertAffineTransform(window_matrix(window, 1.0, spec.width, spec.height))
+            animate_person((y, u, v), person, to_output, motion, shown.local_frame)
     else:
         flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
         cv2.warpAffine(source.y, luma, (spec.width, spec.height), dst=y, flags=flags, borderMode=cv2.BORDER_REFLECT101)
