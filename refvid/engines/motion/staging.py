@@ -27,9 +27,11 @@ from refvid.vision.models import ModelMissing
 PLACE_WORDS: Final = re.compile(
     r"\b(?:in|on|at|inside|into|onto|by|near|beside|next to|in front of|standing on|sitting on|"
     r"sits on|stands in|stands on|walks? (?:in|on|through|into)|arrives? at)\b", re.IGNORECASE)
+# Only an explicit request for one scene: "blend" alone is a transition word (a long dissolve).
 BLEND_WORDS: Final = re.compile(
-    r"\b(?:blend(?:s|ed|ing)?|merge(?:s|d)?|combine(?:s|d)?|composite|(?:together )?in (?:one|the same) "
-    r"(?:scene|shot|place|frame)|all together|meet(?:s|ing)?)\b", re.IGNORECASE)
+    r"\b(?:(?:blend|merge|combine|put)\w*\b[^.;]*?\b(?:into|in|together in) (?:one|a single|the same) "
+    r"(?:scene|shot|frame|picture|place)|(?:together )?in (?:one|a single|the same) (?:scene|shot|frame)|"
+    r"all together|composite)\b", re.IGNORECASE)
 MAX_SUBJECTS: Final = 3
 
 

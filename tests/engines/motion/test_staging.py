@@ -41,6 +41,21 @@ def test_a_sentence_that_puts_a_subject_in_a_place(text: str, expected: tuple[li
     assert composite_request(text, 3) == expected
 
 
+@pytest.mark.parametrize(
+    ("prompt", "blended"),
+    [
+        ("Blend the astronaut and the coffee into one scene.", True),
+        ("The astronaut and the cup together in the same scene.", True),
+        ("The astronaut, smooth blend to the coffee.", False),
+        ("The astronaut, then blend into the coffee.", False),
+    ],
+)
+def test_only_an_explicit_one_scene_request_blends(prompt: str, blended: bool) -> None:
+    from refvid.engines.motion.staging import BLEND_WORDS
+
+    assert bool(BLEND_WORDS.search(prompt)) is blended
+
+
 def test_the_plan_shows_the_layers(demo_refs: list[Reference]) -> None:
     plan = MotionEngine().plan(request(COMPOSITE, 3), demo_refs)
     shots = plan.details["shots"]
