@@ -12,7 +12,6 @@ background, seeded by how far each pixel's colour is from the picture's border c
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
@@ -22,6 +21,7 @@ import cv2
 import numpy as np
 
 from refvid.vision import fill, matte
+from refvid.vision.detect import content_key
 from refvid.vision.faces import Face, detect_faces
 from refvid.vision.landmarks import FaceLandmarks, face_landmarks
 
@@ -84,13 +84,6 @@ class Cutout:
 
 _cache: OrderedDict[str, Cutout] = OrderedDict()
 _cache_lock = threading.Lock()
-
-
-def content_key(image: np.ndarray) -> str:
-    """A hash of the pixels and their shape: equal pictures share one analysis."""
-    digest = hashlib.blake2b(repr((image.shape, image.dtype.str)).encode(), digest_size=20)
-    digest.update(np.ascontiguousarray(image).data)
-    return digest.hexdigest()
 
 
 def cutout(image: np.ndarray) -> Cutout:
