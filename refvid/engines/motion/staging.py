@@ -114,6 +114,9 @@ def stage_shots(
 ) -> list[Staging]:
     """How each shot is drawn. Composite shots get the place as their reference (mutating ``shots``)."""
     blend_all = bool(BLEND_WORDS.search(prompt))
+    for i in sorted({shot.reference for shot in shots}):
+        if i in cuts and cuts[i].failed:
+            warnings.append(f"image {i + 1} could not be analysed ({cuts[i].reason}); its shots are flat")
     stagings = []
     for number, (shot, amplitude) in enumerate(zip(shots, amplitudes, strict=True), start=1):
         strength = PARALLAX_STRENGTH.get(amplitude, PARALLAX_STRENGTH["medium"])

@@ -76,6 +76,7 @@ def test_an_analysis_failure_leaves_the_shot_flat_with_the_reason() -> None:
     plan = MotionEngine().plan(request("image 1, push in", 1), [Reference(0, noise, "noise")])
     layers = plan.details["shots"][0]["layers"]  # type: ignore[index]
     assert layers["mode"] == "flat" and layers["reason"]
+    assert any("image 1 could not be analysed" in w for w in plan.details["warnings"])  # type: ignore[attr-defined]
     frames = MotionEngine().render(plan, request("image 1, push in", 1), [Reference(0, noise, "noise")])
     assert next(iter(frames)).shape == (1080 * 3 // 2, 1920)
 
