@@ -12,7 +12,6 @@ import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import cv2
 import numpy as np
 
 from refvid.engines.base import CancelledFn, Plan, ProgressFn, VideoSpec
@@ -27,6 +26,7 @@ from refvid.engines.wan.loading import (
     render_lock,
 )
 from refvid.engines.wan.prompting import build_prompt
+from refvid.engines.wan.references import choose, vace_images
 from refvid.engines.wan.sizes import SegmentPlan, native_size, output_positions, plan_segments
 from refvid.errors import Cancelled, EngineUnavailable
 from refvid.media.color import rgb_to_i420
@@ -86,7 +86,7 @@ class WanEngine:
             "flow_shift": settings.resolved_flow_shift,
             "prompt": build_prompt(request),
             "negative_prompt": settings.negative_prompt,
-            "references": len(references),
+            "references": [choice.to_dict() for choice in choose(references)],
             "upscaled": (native_width, native_height) != (spec.width, spec.height),
             "retiming": "DIS optical flow, both neighbours warped and blended; Lanczos upscale",
         }
@@ -133,7 +133,7 @@ class WanEngine:
             overlap=details["overlap_frames"],
         )
         pipe = get_pipeline(self.settings, self.resolved)
-        reference_images = [_fit_reference(ref.image, width, height) for ref in references]
+        reference_images = vace_images(references, width, height)
         # A CPU generator gives the same starting noise for a seed on any GPU.
         generator = torch.Generator(device="cpu").manual_seed(plan.seed)
         steps = details["steps"]
@@ -218,17 +218,6 @@ class WanEngine:
             pipe.maybe_free_model_hooks()
         finally:
             release_memory()
-
-
-def _fit_reference(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Resize to fit the native frame (the pipeline pads the rest), with a proper filter."""
-    source_height, source_width = image.shape[:2]
-    scale = min(width / source_width, height / source_height)
-    size = (max(1, round(source_width * scale)), max(1, round(source_height * scale)))
-    if size == (source_width, source_height):
-        return image
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-    return cv2.resize(image, size, interpolation=interpolation)
 
 
 def _to_uint8(frames: np.ndarray) -> list[np.ndarray]:
