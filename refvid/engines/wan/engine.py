@@ -70,6 +70,9 @@ class WanEngine:
         segments = plan_segments(
             request.duration, settings.fps, settings.segment_frames, settings.overlap_frames
         )
+        warnings = [w for w in (settings.size_warning,) if w is not None]
+        for warning in warnings:
+            log.warning("wan: %s", warning)
         details: dict[str, Any] = {
             "model": settings.model,
             "device": self.resolved.device,
@@ -89,6 +92,7 @@ class WanEngine:
             "references": [choice.to_dict() for choice in choose(references)],
             "upscaled": (native_width, native_height) != (spec.width, spec.height),
             "retiming": "DIS optical flow, both neighbours warped and blended; Lanczos upscale",
+            "warnings": warnings,
         }
         # Wan renders one continuous take; a continuation segment is not a cut.
         return Plan(engine=self.name, seed=request.seed, spec=spec, cut_times=[], details=details)
