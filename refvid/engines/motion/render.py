@@ -15,19 +15,26 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from refvid.engines import vocabulary as vocab
 from refvid.engines.base import CancelledFn, Plan, ProgressFn, VideoSpec
-from refvid.engines.motion import vocabulary as vocab
-from refvid.engines.motion.camera import CameraPath, plan_path
+from refvid.engines.motion.camera import CameraPath, corner_travel, plan_path
+from refvid.engines.motion.casting import content_matcher
 from refvid.engines.motion.framing import (
+    MAX_MAGNIFICATION,
     CanvasLayout,
     Subject,
     Window,
     build_canvas,
     canvas_layout,
     find_subject,
+    fit_window,
     frame_subject,
+    magnification_warning,
+    shot_area,
+    spread_widths,
+    yaw_homography,
 )
-from refvid.engines.motion.look import apply_look, grade_for, harmony_target, lab_stats
+from refvid.engines.motion.look import apply_look, harmony_target, lab_stats
 from refvid.engines.motion.shots import Shot, plan_shots, read_prompt
 from refvid.engines.motion.transitions import Appearance, Timeline, black_frame, blend, motion_blur
 from refvid.errors import Cancelled
@@ -35,6 +42,9 @@ from refvid.media.color import i420_planes, rgb_to_yuv444, yuv444_to_planes
 from refvid.references import Reference
 from refvid.request import GenerationRequest
 
+BLUR_FROM_SPEED = 6.0  # output px per frame at the corners: faster moves get motion blur
+SHUTTER = 0.5  # of a frame: the exposure the motion blur imitates (a 180 degree shutter)
+ENDING_FADE_FRAMES = 18  # 3/4 s to black when the prompt ends with "fade to black"
 NOTE = "motion engine: camera moves over your reference images; not a generative model"
 SOURCE_OVERSAMPLE = 1.05  # keep the widest window at about 1 source px per output px
 
@@ -47,7 +57,7 @@ class MotionPlan(Plan):
     timeline: Timeline
     paths: list[CameraPath]
     layouts: dict[int, CanvasLayout]
-    grade: str
+    grade: str  # the grade of shots without their own (each Shot has its grade)
 
 
 @dataclass
@@ -73,34 +83,64 @@ class MotionEngine:
         spec = VideoSpec.for_request(request)
         aspect = spec.width / spec.height
         script = read_prompt(request.prompt, len(references))
-        shots = plan_shots(script, len(references), spec.frame_count, spec.fps, rng)
+        shots = plan_shots(script, len(references), spec.frame_count, spec.fps, rng, content_matcher(references))
         amplitude: str = request.movement_amplitude
         if amplitude == "auto":
-            amplitude = vocab.first_match(vocab.AMPLITUDE_WORDS, request.prompt) or "medium"
+            amplitude = script.amplitude or "medium"
+        elif script.amplitude and script.amplitude != amplitude:
+            words = [w for v, w in vocab.all_matches(vocab.AMPLITUDE_WORDS, request.prompt) if v == script.amplitude]
+            script.warnings.append(
+                f"{', '.join(repr(w) for w in words)} was not used: movement_amplitude is {amplitude!r}"
+            )
+        amplitudes = [_shot_amplitude(shot, request.movement_amplitude, amplitude, script.warnings, n)
+                      for n, shot in enumerate(shots, start=1)]
         used = sorted({shot.reference for shot in shots})
         subjects: dict[int, Subject] = {i: find_subject(references[i].image) for i in used}
-        layouts = {i: canvas_layout(references[i].width, references[i].height, aspect) for i in used}
+        layouts = {i: canvas_layout(references[i].width, references[i].height, aspect, spec.width) for i in used}
+        for i in used:
+            warning = magnification_warning(i, layouts[i], references[i].width, references[i].height,
+                                            (spec.width, spec.height))
+            if warning:
+                script.warnings.append(warning)
+        areas = [shot_area(layouts[s.reference], s.framing, aspect, spec.width) for s in shots]
+        bases = [frame_subject(subjects[s.reference], layouts[s.reference], s.framing, aspect, spec.width) for s in shots]
+        widths, similar = spread_widths(
+            [b.w for b in bases], [s.reference for s in shots], [spec.width / MAX_MAGNIFICATION] * len(shots)
+        )
+        for i, (shot, base, area) in enumerate(zip(shots, bases, areas, strict=True)):
+            if widths[i] != base.w:
+                bases[i] = fit_window(Window(base.cx, base.cy, widths[i]), area, aspect)
+            same = i > 0 and shots[i - 1].reference == shot.reference
+            asked = bool(shot.said.get("transition")) or script.transition_style is not None
+            if shot.transition_in == "crossfade" and (similar[i] or (same and not asked)):
+                # Two framings of one picture ghost when dissolved (doubled faces, doubled
+                # wheels): an editor cuts between them unless a dissolve was asked for.
+                shot.transition_in, shot.transition_frames = "cut", 0
+            if _pans_across(shot, layouts[shot.reference], aspect):
+                shot.move = "pan_left" if rng.random() < 0.5 else "pan_right"
 
         timeline = Timeline.build(
             [shot.start for shot in shots],
             [shot.transition_in for shot in shots],
             [shot.transition_frames for shot in shots],
             spec.frame_count,
+            fade_out=ENDING_FADE_FRAMES if script.ending == "fade" else 0,
         )
         paths = []
-        for shot, span in zip(shots, timeline.spans, strict=True):
-            base = frame_subject(subjects[shot.reference], layouts[shot.reference], shot.framing, aspect, spec.width)
+        for shot, span, shot_amplitude, base, area in zip(shots, timeline.spans, amplitudes, bases, areas, strict=True):
             paths.append(
                 plan_path(
-                    shot.move, base, layouts[shot.reference], aspect, amplitude,
-                    span.last - span.first, spec.fps, spec.width, rng,
+                    shot.move, base, area, aspect, shot_amplitude,
+                    span.last - span.first, spec.fps, spec.width, rng, shot.then_move,
                 )
             )
-        grade = grade_for(request.prompt)
+        grade = script.grade
         details = {
             "note": NOTE,
             "movement_amplitude": amplitude,
             "grade": grade,
+            "ending": script.ending or "cut",
+            "titles": script.titles,
             "harmonised": len(used) > 1,
             "references": [
                 {
@@ -112,8 +152,12 @@ class MotionEngine:
                 for i in used
             ],
             "shots": [
-                {**shot.to_dict(spec.fps), "visible": [span.first, span.last], "camera": path.to_dict()}
-                for shot, span, path in zip(shots, timeline.spans, paths, strict=True)
+                {**shot.to_dict(spec.fps), "transition_out": _transition_out(shots, i, script.ending),
+                 "movement_amplitude": shot_amplitude, "visible": [span.first, span.last],
+                 "travel": round(path.travel(aspect, spec.width), 4), "camera": path.to_dict()}
+                for i, (shot, span, path, shot_amplitude) in enumerate(
+                    zip(shots, timeline.spans, paths, amplitudes, strict=True)
+                )
             ],
             "warnings": script.warnings,
         }
@@ -144,6 +188,34 @@ class MotionEngine:
         return _render(plan, references, progress, cancelled)
 
 
+def _transition_out(shots: list[Shot], index: int, ending: str | None) -> str:
+    """How a shot hands over: the next shot's way in, or the video's ending."""
+    if index + 1 < len(shots):
+        return shots[index + 1].transition_in
+    return "fade to black" if ending == "fade" else "end"
+
+
+def _pans_across(shot: Shot, layout: CanvasLayout, aspect: float) -> bool:
+    """A wide shot of a picture much wider than the frame, with no move asked: pan across it."""
+    return (
+        shot.framing == "wide"
+        and not shot.said.get("move")
+        and shot.then_move is None
+        and layout.image.width / layout.image.height > 1.5 * aspect
+    )
+
+
+def _shot_amplitude(shot: Shot, requested: str, default: str, warnings: list[str], number: int) -> str:
+    """A shot's amplitude: the request's when it names one, else the shot's own words, else the prompt's."""
+    own = shot.amplitude
+    if requested != "auto":
+        if own and own != requested:
+            words = shot.said.get("amplitude", [own])[0]
+            warnings.append(f"shot {number}: {words!r} was not used: movement_amplitude is {requested!r}")
+        return requested
+    return own or default
+
+
 def _render(
     plan: MotionPlan,
     references: Sequence[Reference],
@@ -170,14 +242,14 @@ def _render(
             progress((index + 1) / spec.frame_count)
 
 
-def _prepare_sources(plan: MotionPlan, references: Sequence[Reference]) -> dict[int, _Source]:
-    """Grade, harmonise, place on canvas, scale and split into planes, once per reference."""
+def _prepare_sources(plan: MotionPlan, references: Sequence[Reference]) -> dict[tuple[int, str], _Source]:
+    """Grade, harmonise, place on canvas, scale and split into planes, once per reference and grade."""
     used = sorted(plan.layouts)
     stats = {i: lab_stats(references[i].image) for i in used}
     target = harmony_target(list(stats.values())) if len(used) > 1 else None
-    sources: dict[int, _Source] = {}
-    for i in used:
-        looked = apply_look(references[i].image, stats[i], target, plan.grade)
+    sources: dict[tuple[int, str], _Source] = {}
+    for i, grade in sorted({(shot.reference, shot.grade) for shot in plan.shots}):
+        looked = apply_look(references[i].image, stats[i], target, grade)
         canvas = build_canvas(looked, plan.layouts[i])
         widest = max(
             max(path.start.w, path.end.w)
@@ -188,27 +260,74 @@ def _prepare_sources(plan: MotionPlan, references: Sequence[Reference]) -> dict[
         if scale < 1.0:
             canvas = cv2.resize(canvas, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         y, u, v = yuv444_to_planes(rgb_to_yuv444(canvas))
-        sources[i] = _Source(y=y, u=u, v=v, scale=scale)
+        sources[(i, grade)] = _Source(y=y, u=u, v=v, scale=scale)
     return sources
 
 
-def _draw(shown: Appearance, plan: MotionPlan, sources: dict[int, _Source], spec: VideoSpec, out: np.ndarray) -> None:
+def _draw(
+    shown: Appearance, plan: MotionPlan, sources: dict[tuple[int, str], _Source], spec: VideoSpec, out: np.ndarray
+) -> None:
     """Warp one shot's reference into the I420 buffer ``out`` for this frame."""
     shot = plan.shots[shown.shot]
-    source = sources[shot.reference]
-    window = plan.paths[shown.shot].at(shown.local_frame)
-    if shown.whip:
-        window = Window(window.cx + shown.whip * window.w, window.cy, window.w, window.angle)
-    luma = window_matrix(window, source.scale, spec.width, spec.height)
-    y, u, v = i420_planes(out)
-    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-    cv2.warpAffine(source.y, luma, (spec.width, spec.height), dst=y, flags=flags, borderMode=cv2.BORDER_REFLECT101)
-    chroma = chroma_matrix(luma)
-    size = (spec.width // 2, spec.height // 2)
-    cv2.warpAffine(source.u, chroma, size, dst=u, flags=flags, borderMode=cv2.BORDER_REFLECT101)
-    cv2.warpAffine(source.v, chroma, size, dst=v, flags=flags, borderMode=cv2.BORDER_REFLECT101)
+    source = sources[(shot.reference, shot.grade)]
+    path = plan.paths[shown.shot]
+    window = path.at(shown.local_frame)
+    speed = _corner_speed(path, shown.local_frame, spec)
+    if shown.whip or speed <= BLUR_FROM_SPEED:
+        _warp(_whipped(window, shown.whip), source, spec, out)
+    else:
+        # A fast move: average warps at three instants across the frame's exposure, as a
+        # camera's shutter would, so the motion reads as motion and not as a strobe.
+        _warp(path.at(shown.local_frame - SHUTTER / 3), source, spec, out)
+        scratch = np.empty_like(out)
+        _warp(window, source, spec, scratch)
+        cv2.addWeighted(out, 0.5, scratch, 0.5, 0.0, dst=out)
+        _warp(path.at(shown.local_frame + SHUTTER / 3), source, spec, scratch)
+        cv2.addWeighted(out, 2 / 3, scratch, 1 / 3, 0.0, dst=out)
     if shown.blur:
         motion_blur(out, shown.blur)
+
+
+def _whipped(window: Window, whip: float) -> Window:
+    if not whip:
+        return window
+    return Window(window.cx + whip * window.w, window.cy, window.w, window.angle, window.yaw)
+
+
+def _corner_speed(path: CameraPath, frame: int, spec: VideoSpec) -> float:
+    """How far the frame's corners move around ``frame``, in output px per frame."""
+    if path.frames < 2 or (path.start == path.last() and not path.sway):
+        return 0.0
+    before, after = path.at(max(0, frame - 0.5)), path.at(min(path.frames - 1, frame + 0.5))
+    return corner_travel(before, after, spec.width / spec.height, spec.width)
+
+
+def _warp(window: Window, source: _Source, spec: VideoSpec, out: np.ndarray) -> None:
+    """Draw ``window`` of ``source`` into the I420 buffer ``out`` (affine, or perspective for a yaw)."""
+    y, u, v = i420_planes(out)
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    size = (spec.width // 2, spec.height // 2)
+    if window.yaw:
+        luma3 = perspective_matrix(window, source.scale, spec.width, spec.height)
+        chroma3 = _LUMA_TO_CHROMA3 @ luma3 @ _CHROMA_TO_LUMA
+        cv2.warpPerspective(source.y, luma3, (spec.width, spec.height), dst=y, flags=flags,
+                            borderMode=cv2.BORDER_REFLECT101)
+        cv2.warpPerspective(source.u, chroma3, size, dst=u, flags=flags, borderMode=cv2.BORDER_REFLECT101)
+        cv2.warpPerspective(source.v, chroma3, size, dst=v, flags=flags, borderMode=cv2.BORDER_REFLECT101)
+        return
+    luma = window_matrix(window, source.scale, spec.width, spec.height)
+    cv2.warpAffine(source.y, luma, (spec.width, spec.height), dst=y, flags=flags, borderMode=cv2.BORDER_REFLECT101)
+    chroma = chroma_matrix(luma)
+    cv2.warpAffine(source.u, chroma, size, dst=u, flags=flags, borderMode=cv2.BORDER_REFLECT101)
+    cv2.warpAffine(source.v, chroma, size, dst=v, flags=flags, borderMode=cv2.BORDER_REFLECT101)
+
+
+def perspective_matrix(window: Window, scale: float, width: int, height: int) -> np.ndarray:
+    """3x3 map from output pixel indices to source pixel indices for a yawed window."""
+    step = window.w * scale  # source px per frame width
+    to_centred = np.array([[1 / width, 0, (0.5 - width / 2) / width], [0, 1 / width, (0.5 - height / 2) / width], [0, 0, 1]])
+    to_source = np.array([[step, 0, window.cx * scale - 0.5], [0, step, window.cy * scale - 0.5], [0, 0, 1]])
+    return to_source @ yaw_homography(window.yaw) @ to_centred
 
 
 def window_matrix(window: Window, scale: float, width: int, height: int) -> np.ndarray:
@@ -224,7 +343,8 @@ def window_matrix(window: Window, scale: float, width: int, height: int) -> np.n
 
 # Chroma sample j sits at luma coordinate 2j + 0.5 (both as pixel indices).
 _CHROMA_TO_LUMA = np.array([[2.0, 0.0, 0.5], [0.0, 2.0, 0.5], [0.0, 0.0, 1.0]])
-_LUMA_TO_CHROMA = np.linalg.inv(_CHROMA_TO_LUMA)[:2]
+_LUMA_TO_CHROMA3 = np.linalg.inv(_CHROMA_TO_LUMA)
+_LUMA_TO_CHROMA = _LUMA_TO_CHROMA3[:2]
 
 
 def chroma_matrix(luma: np.ndarray) -> np.ndarray:
