@@ -14,7 +14,6 @@ model sees them in the prompt's order (image 1 first), as the VACE reference cod
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,13 +23,14 @@ import cv2
 import numpy as np
 
 from refvid.references import Reference
+from refvid.vision.cutout import Cutout, cutout
+from refvid.vision.models import ModelMissing
 
 log = logging.getLogger(__name__)
 
 WHITE = (255, 255, 255)
 # Room around a cut-out subject, as a share of its larger side, so edges are not clipped.
 SUBJECT_MARGIN = 0.06
-CUTOUT_MODULE = "refvid.vision.cutout"
 
 
 @dataclass(frozen=True)
@@ -83,35 +83,24 @@ def on_canvas(image: np.ndarray, width: int, height: int) -> np.ndarray:
 
 def _subject_or_photo(reference: Reference) -> tuple[np.ndarray, ReferenceChoice]:
     """The image to use and the recorded choice; the analysis is cached by content hash."""
-    analysis = _cutout_analysis(reference.image)
+    analysis, problem = _analysis(reference.image)
     if analysis is None:
-        return reference.image, ReferenceChoice(
-            reference.index, "photo", "no subject analysis available (refvid.vision.cutout)"
-        )
-    if analysis.failed or analysis.presentation != "cutout":
-        return reference.image, ReferenceChoice(reference.index, "photo", str(analysis.reason))
+        return reference.image, ReferenceChoice(reference.index, "photo", problem)
+    if not analysis.usable:
+        return reference.image, ReferenceChoice(reference.index, "photo", analysis.reason)
     subject = analysis.on_background(WHITE)
-    box = getattr(analysis, "box", None)
-    if box is not None:
-        subject = _crop(subject, box)
-    return subject, ReferenceChoice(reference.index, "cutout", str(analysis.reason))
+    if analysis.box is not None:
+        subject = _crop(subject, analysis.box)
+    return subject, ReferenceChoice(reference.index, "cutout", analysis.reason)
 
 
-def _cutout_analysis(image: np.ndarray) -> Any | None:
-    """Seam to the per-reference analysis: ``refvid.vision.cutout.cutout(image)``, if present.
-
-    Looked up at run time so the engine works before (and without) the vision package:
-    a missing module or model file means whole photos, never a failed render.
-    """
+def _analysis(image: np.ndarray) -> tuple[Cutout | None, str]:
+    """The per-reference analysis, or why there is none (whole photos still render)."""
     try:
-        module = importlib.import_module(CUTOUT_MODULE)
-    except ImportError:
-        return None
-    try:
-        return module.cutout(image)
-    except Exception as exc:  # a missing model file, or an analysis bug: the photo still works
-        log.warning("subject cut-out unavailable, using whole photos: %s", exc)
-        return None
+        return cutout(image), ""
+    except ModelMissing as exc:
+        log.warning("wan: subject cut-outs unavailable, using whole photos: %s", exc)
+        return None, f"no subject analysis: {exc}"
 
 
 def _crop(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import types
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -14,7 +12,7 @@ from refvid.engines.wan import load_wan_engine
 from refvid.engines.wan.config import WanSettings
 from refvid.engines.wan.engine import WanEngine
 from refvid.engines.wan.loading import get_pipeline
-from refvid.engines.wan.references import CUTOUT_MODULE, choose, on_canvas, pipeline_order
+from refvid.engines.wan.references import choose, on_canvas, pipeline_order, vace_images
 from refvid.references import Reference
 from refvid.request import GenerationRequest
 
@@ -54,10 +52,34 @@ def test_pipeline_order_reverses_for_diffusers_prepending() -> None:
     assert pipeline_order([1, 2, 3]) == [3, 2, 1]
 
 
-def test_without_the_analysis_whole_photos_are_used(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(__import__("sys").modules, CUTOUT_MODULE, None)  # import fails
-    choices = choose([_solid(0, (10, 20, 30)), _solid(1, (1, 2, 3))])
-    assert [(c.index, c.presentation) for c in choices] == [(0, "photo"), (1, "photo")]
+def _square_on_a_plain_background(index: int) -> Reference:
+    image = np.full((400, 600, 3), 240, np.uint8)
+    image[100:300, 200:400] = (200, 30, 30)
+    return Reference(index=index, image=image, label="square")
+
+
+def test_a_subject_that_stands_apart_goes_in_cut_out_on_white() -> None:
+    square, flat = _square_on_a_plain_background(0), _solid(1, (90, 90, 90))
+    choices = choose([square, flat])
+    assert [(c.index, c.presentation) for c in choices] == [(0, "cutout"), (1, "photo")]
+    assert "uniform" in choices[1].reason
+    flat_image, subject = vace_images([square, flat], 48, 32)  # pipeline order: last first
+    assert np.array_equal(flat_image, on_canvas(flat.image, 48, 32))
+    # Cropped to the subject: the square fills the canvas' height, white beside it.
+    assert tuple(subject[16, 24]) == pytest.approx((200, 30, 30), abs=30)
+    assert subject[16, 0].min() > 235 and subject[16, 47].min() > 235
+
+
+def test_without_model_files_whole_photos_are_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    from refvid.vision.models import ModelMissing
+
+    def missing(image: np.ndarray) -> Any:
+        raise ModelMissing("model file x.tflite is missing: run `make models`")
+
+    monkeypatch.setattr("refvid.engines.wan.references.cutout", missing)
+    (choice,) = choose([_square_on_a_plain_background(0)])
+    assert choice.presentation == "photo"
+    assert "make models" in choice.reason
 
 
 def _vae_inputs(pipe: Any, monkeypatch: pytest.MonkeyPatch) -> list[torch.Tensor]:
@@ -88,7 +110,6 @@ def _transformer_inputs(pipe: Any, monkeypatch: pytest.MonkeyPatch) -> list[dict
 def test_references_reach_the_pipeline_untouched_and_in_the_prompts_order(
     engine: WanEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(__import__("sys").modules, CUTOUT_MODULE, None)
     pipe = get_pipeline(engine.settings, engine.resolved)
     encoded = _vae_inputs(pipe, monkeypatch)
     calls = _transformer_inputs(pipe, monkeypatch)
@@ -117,47 +138,5 @@ def test_references_reach_the_pipeline_untouched_and_in_the_prompts_order(
     z = red_latent.shape[0]
     assert torch.allclose(control[0, :z, 0], red_latent, atol=1e-5)
     assert torch.allclose(control[0, :z, 1], blue_latent, atol=1e-5)
+    # Flat colours have no subject: whole photos, and the plan says so.
     assert [r["presentation"] for r in plan.details["references"]] == ["photo", "photo"]
-
-
-@dataclass(frozen=True)
-class _StandInCutout:
-    """The shape of refvid.vision.cutout.Cutout that the engine reads."""
-
-    failed: bool
-    presentation: str
-    reason: str
-    box: tuple[int, int, int, int] | None
-
-    def on_background(self, rgb: tuple[int, int, int]) -> np.ndarray:
-        image = np.empty((128, 160, 3), np.uint8)
-        image[:] = rgb
-        image[40:80, 60:100] = (0, 0, 0)  # the subject
-        return image
-
-
-def test_usable_cutouts_become_the_subject_on_white(
-    engine: WanEngine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A stand-in for the vision package's analysis (the seam's contract): reference 0 has a
-    # subject, reference 1 is shown as a shot.
-    def cutout(image: np.ndarray) -> _StandInCutout:
-        if image[0, 0, 0] == 230:
-            return _StandInCutout(False, "cutout", "a person", (60, 40, 100, 80))
-        return _StandInCutout(False, "shot", "fills the frame", None)
-
-    monkeypatch.setitem(
-        __import__("sys").modules, CUTOUT_MODULE, types.SimpleNamespace(cutout=cutout)
-    )
-    red, blue = _solid(0, (230, 20, 20)), _solid(1, (20, 20, 230))
-    plan = engine.plan(_request(), [red, blue])
-    assert plan.details["references"] == [
-        {"index": 0, "presentation": "cutout", "reason": "a person"},
-        {"index": 1, "presentation": "photo", "reason": "fills the frame"},
-    ]
-    from refvid.engines.wan.references import vace_images
-
-    blue_image, subject = vace_images([red, blue], 48, 32)
-    assert np.array_equal(blue_image, on_canvas(blue.image, 48, 32))
-    assert subject[16, 24].max() < 40  # the black subject, centred and enlarged
-    assert subject[0, 0].min() == 255  # on white, not the red photo
