@@ -42,7 +42,8 @@ from refvid.media.color import i420_planes, rgb_to_yuv444, yuv444_to_planes
 from refvid.references import Reference
 from refvid.request import GenerationRequest
 
-BLUR_FROM_SPEED = 6.0  # output px per frame at the corners: faster moves get motion blur
+BLUR_FROM_SPEED = 3.0  # output px per frame at the corners: faster moves get motion blur (at 3 px the
+# sub-frame samples are 0.5 px apart, so switching the blur on is not seen)
 SHUTTER = 0.5  # of a frame: the exposure the motion blur imitates (a 180 degree shutter)
 ENDING_FADE_FRAMES = 18  # 3/4 s to black when the prompt ends with "fade to black"
 NOTE = "motion engine: camera moves over your reference images; not a generative model"
