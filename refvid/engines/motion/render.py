@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
@@ -21,6 +22,7 @@ from refvid.engines.motion.camera import CameraPath, corner_travel, plan_path
 from refvid.engines.motion.casting import content_matcher
 from refvid.engines.motion.framing import (
     MAX_MAGNIFICATION,
+    Box,
     CanvasLayout,
     Subject,
     Window,
@@ -41,6 +43,7 @@ from refvid.errors import Cancelled
 from refvid.media.color import i420_planes, rgb_to_yuv444, yuv444_to_planes
 from refvid.references import Reference
 from refvid.request import GenerationRequest
+from refvid.vision.detect import analyse
 
 BLUR_FROM_SPEED = 3.0  # output px per frame at the corners: faster moves get motion blur (at 3 px the
 # sub-frame samples are 0.5 px apart, so switching the blur on is not seen)
@@ -84,7 +87,10 @@ class MotionEngine:
         spec = VideoSpec.for_request(request)
         aspect = spec.width / spec.height
         script = read_prompt(request.prompt, len(references))
-        shots = plan_shots(script, len(references), spec.frame_count, spec.fps, rng, content_matcher(references))
+        analyses = [analyse(reference.image) for reference in references]  # cached by content
+        shots = plan_shots(
+            script, len(references), spec.frame_count, spec.fps, rng, content_matcher(references, analyses)
+        )
         amplitude: str = request.movement_amplitude
         if amplitude == "auto":
             amplitude = script.amplitude or "medium"
@@ -96,7 +102,7 @@ class MotionEngine:
         amplitudes = [_shot_amplitude(shot, request.movement_amplitude, amplitude, script.warnings, n)
                       for n, shot in enumerate(shots, start=1)]
         used = sorted({shot.reference for shot in shots})
-        subjects: dict[int, Subject] = {i: find_subject(references[i].image) for i in used}
+        subjects: dict[int, Subject] = {i: find_subject(analyses[i]) for i in used}
         layouts = {i: canvas_layout(references[i].width, references[i].height, aspect, spec.width) for i in used}
         for i in used:
             warning = magnification_warning(i, layouts[i], references[i].width, references[i].height,
@@ -224,49 +230,82 @@ def _render(
     cancelled: CancelledFn | None,
 ) -> Iterator[np.ndarray]:
     spec = plan.spec
-    sources = _prepare_sources(plan, references)
+    sources = _Sources(plan, references)
     black = black_frame(spec.width, spec.height)
     scratch = np.empty_like(black)
-    for index in range(spec.frame_count):
-        if cancelled is not None and cancelled():
-            raise Cancelled("generation cancelled")
-        frame = np.empty_like(black)
-        shown = plan.timeline.at(index)
-        _draw(shown[0], plan, sources, spec, frame)
-        if len(shown) == 2:
-            _draw(shown[1], plan, sources, spec, scratch)
-            blend(frame, shown[0].weight, scratch, frame)
-        if shown[0].brightness < 1.0:
-            blend(frame, shown[0].brightness, black, frame)
-        yield frame
-        if progress is not None:
-            progress((index + 1) / spec.frame_count)
+    try:
+        for index in range(spec.frame_count):
+            if cancelled is not None and cancelled():
+                raise Cancelled("generation cancelled")
+            frame = np.empty_like(black)
+            shown = plan.timeline.at(index)
+            _draw(shown[0], plan, sources, spec, frame)
+            if len(shown) == 2:
+                _draw(shown[1], plan, sources, spec, scratch)
+                blend(frame, shown[0].weight, scratch, frame)
+            if shown[0].brightness < 1.0:
+                blend(frame, shown[0].brightness, black, frame)
+            yield frame
+            if progress is not None:
+                progress((index + 1) / spec.frame_count)
+    finally:
+        sources.close()
 
 
-def _prepare_sources(plan: MotionPlan, references: Sequence[Reference]) -> dict[tuple[int, str], _Source]:
-    """Grade, harmonise, place on canvas, scale and split into planes, once per reference and grade."""
-    used = sorted(plan.layouts)
-    stats = {i: lab_stats(references[i].image) for i in used}
-    target = harmony_target(list(stats.values())) if len(used) > 1 else None
-    sources: dict[tuple[int, str], _Source] = {}
-    for i, grade in sorted({(shot.reference, shot.grade) for shot in plan.shots}):
-        looked = apply_look(references[i].image, stats[i], target, grade)
-        canvas = build_canvas(looked, plan.layouts[i])
+class _Sources:
+    """Prepared sources, made on a background thread in the order the shots need them.
+
+    The first frame waits only for the first shot's source; the others are graded, placed
+    and split while the first shots render and encode. Each is a pure function of the plan
+    and its reference, so the order of work does not change a byte of the output.
+    """
+
+    def __init__(self, plan: MotionPlan, references: Sequence[Reference]) -> None:
+        used = sorted(plan.layouts)
+        self._plan, self._references = plan, references
+        self._stats = {i: lab_stats(references[i].image) for i in used}
+        self._target = harmony_target(list(self._stats.values())) if len(used) > 1 else None
+        order = list(dict.fromkeys((shot.reference, shot.grade) for shot in plan.shots))
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refvid-sources")
+        self._futures = {key: self._executor.submit(self._prepare, *key) for key in order}
+
+    def __getitem__(self, key: tuple[int, str]) -> _Source:
+        return self._futures[key].result()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def _prepare(self, index: int, grade: str) -> _Source:
+        """Scale to what the widest window needs, then grade, place on canvas and split into planes."""
+        plan = self._plan
+        layout = plan.layouts[index]
+        image = self._references[index].image
         widest = max(
-            max(path.start.w, path.end.w)
+            max(path.start.w, path.end.w, path.last().w)
             for shot, path in zip(plan.shots, plan.paths, strict=True)
-            if shot.reference == i
+            if shot.reference == index
         )
         scale = min(1.0, plan.spec.width * SOURCE_OVERSAMPLE / widest)
         if scale < 1.0:
-            canvas = cv2.resize(canvas, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            # Shrink first: the look is per pixel, so grading the smaller picture is the same
+            # picture for a fraction of the work (a 12 MP photo is 5-10x the pixels needed).
+            width = max(1, round(image.shape[1] * scale))
+            height = max(1, round(image.shape[0] * scale))
+            scale = width / image.shape[1]
+            image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+            canvas_w = max(width, round(layout.width * scale))
+            canvas_h = max(height, round(layout.height * scale))
+            x0 = min(round(layout.image.x0 * scale), canvas_w - width)
+            y0 = min(round(layout.image.y0 * scale), canvas_h - height)
+            layout = CanvasLayout(canvas_w, canvas_h, Box(x0, y0, x0 + width, y0 + height), layout.extended)
+        looked = apply_look(image, self._stats[index], self._target, grade)
+        canvas = build_canvas(looked, layout)
         y, u, v = yuv444_to_planes(rgb_to_yuv444(canvas))
-        sources[(i, grade)] = _Source(y=y, u=u, v=v, scale=scale)
-    return sources
+        return _Source(y=y, u=u, v=v, scale=scale)
 
 
 def _draw(
-    shown: Appearance, plan: MotionPlan, sources: dict[tuple[int, str], _Source], spec: VideoSpec, out: np.ndarray
+    shown: Appearance, plan: MotionPlan, sources: _Sources, spec: VideoSpec, out: np.ndarray
 ) -> None:
     """Warp one shot's reference into the I420 buffer ``out`` for this frame."""
     shot = plan.shots[shown.shot]
