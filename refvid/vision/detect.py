@@ -307,8 +307,10 @@ class Analysis:
             return union.clipped(self.width, self.height), "face", face
         if self.cats:
             b = self.cats[0].box
-            box = Box(b.x0 - 0.5 * b.width, b.y0 - 0.4 * b.height, b.x1 + 0.5 * b.width, b.y1 + 0.8 * b.height)
-            return box.clipped(self.width, self.height), "cat", None
+            box = Box(b.x0 - 0.5 * b.width, b.y0 - 0.8 * b.height, b.x1 + 0.5 * b.width, b.y1 + 0.8 * b.height)
+            # The cat cascade often fires on part of the face (nose and mouth): the salient
+            # region around it keeps the eyes and ears in too.
+            return box.union(self.salient).clipped(self.width, self.height), "cat", None
         return self.salient, "saliency", None
 
 
