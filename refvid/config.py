@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     database_url: str = Field(default="", description="SQLAlchemy URL; empty means SQLite in REFVID_HOME.")
     engine: str = Field(default="motion", description="Engine that renders: motion (CPU) or wan (GPU).")
     workers: int = Field(default=1, ge=0, le=64, description="Render worker processes.")
+    api_processes: int = Field(
+        default=0, ge=0, le=64, description="API processes sharing the port; 0: one per CPU (at most 8).",
+    )
     max_queue: int = Field(default=100, ge=1, description="Queued requests before submits get 429.")
     rate_limit: int = Field(default=60, ge=1, description="Submits per key per minute.")
     plan_rate_limit: int = Field(default=120, ge=1, description="Free shot plans per key per minute.")
