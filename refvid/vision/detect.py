@@ -23,7 +23,9 @@ import numpy as np
 __all__ = ["Analysis", "Box", "Found", "analyse", "colour_names"]
 
 FACE_SIDE = 320  # px: faces of at least 1/12 of the picture are still above the cascade's 24 px
-BODY_SIDE = 240
+PROFILE_SIDE = 240
+CAT_SIDES = (400, 320, 240)
+BODY_SIDE = 200
 TEXT_SIDE = 800
 COLOUR_SIDE = 64
 CACHE_SIZE = 16
@@ -151,10 +153,10 @@ class Analysis:
                           interpolation=cv2.INTER_AREA), scale
 
     def _detect(self, name: str, gray: np.ndarray, scale: float, kind: str, min_side: int, neighbours: int,
-                flip: bool = False) -> list[Found]:
+                flip: bool = False, step: float = 1.1) -> list[Found]:
         with _CASCADE_LOCK:
             boxes, _, weights = _cascade(name).detectMultiScale3(
-                gray, scaleFactor=1.1, minNeighbors=neighbours, minSize=(min_side, min_side), outputRejectLevels=True
+                gray, scaleFactor=step, minNeighbors=neighbours, minSize=(min_side, min_side), outputRejectLevels=True
             )
         width = gray.shape[1]
         found = []
@@ -171,9 +173,13 @@ class Analysis:
         side = max(24, min(gray.shape) // 12)
         found = [f for f in self._detect("frontalface_default", gray, scale, "face", side, 5) if f.weight > 0.5]
         # Profiles only where no frontal face is seen: the profile cascade costs as much again.
+        if not found:
+            small, scale = self._shrunk(PROFILE_SIDE)
+            gray = cv2.equalizeHist(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
+            side = max(24, min(gray.shape) // 10)
         for flip in (False, True) if not found else ():
             g = cv2.flip(gray, 1) if flip else gray
-            for profile in self._detect("profileface", g, scale, "profile", side, 5, flip):
+            for profile in self._detect("profileface", g, scale, "profile", side, 5, flip, 1.2):
                 if profile.weight > 0.5 and all(profile.box.overlap(f.box) < 0.3 for f in found):
                     found.append(profile)
         return tuple(sorted(found, key=lambda f: -f.box.area))
@@ -184,19 +190,21 @@ class Analysis:
         small, scale = self._shrunk(BODY_SIDE)
         gray = cv2.equalizeHist(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
         side = max(24, min(gray.shape) // 6)
-        found = self._detect("upperbody", gray, scale, "upper_body", side, 4)
-        found += self._detect("fullbody", gray, scale, "full_body", side, 4)
+        found = self._detect("upperbody", gray, scale, "upper_body", side, 4, step=1.2)
+        found += self._detect("fullbody", gray, scale, "full_body", side, 4, step=1.2)
         return tuple(sorted((f for f in found if f.weight > 0.0), key=lambda f: -f.box.area))
 
     @cached_property
     def cats(self) -> tuple[Found, ...]:
         """Cat faces, largest first; a hit that overlaps a human face is a human."""
-        small, scale = self._shrunk(FACE_SIDE)
-        # Histogram equalisation turns textures into false cat faces; the plain grey does better.
-        gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-        side = max(20, min(gray.shape) // 10)
-        found = self._detect("frontalcatface", gray, scale, "cat_face", side, 2)
-        found += self._detect("frontalcatface_extended", gray, scale, "cat_face", side, 2)
+        # The cat cascade is brittle about scale (a cat found at 320 px is missed at 280), so
+        # it looks at three sizes. Histogram equalisation turns textures into false cat faces
+        # and the "extended" cascade finds cats in human portraits: plain grey, plain cascade.
+        found: list[Found] = []
+        for side in CAT_SIDES:
+            small, scale = self._shrunk(side)
+            gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+            found += self._detect("frontalcatface", gray, scale, "cat_face", max(20, min(gray.shape) // 10), 2)
         humans = [f.box for f in self.faces if f.weight > 2.0]
         kept = [f for f in found if f.weight > 0.0 and all(f.box.overlap(h) < 0.3 for h in humans)]
         return tuple(sorted(kept, key=lambda f: -f.box.area))
@@ -299,8 +307,10 @@ class Analysis:
             return union.clipped(self.width, self.height), "face", face
         if self.cats:
             b = self.cats[0].box
-            box = Box(b.x0 - 0.5 * b.width, b.y0 - 0.4 * b.height, b.x1 + 0.5 * b.width, b.y1 + 0.8 * b.height)
-            return box.clipped(self.width, self.height), "cat", None
+            box = Box(b.x0 - 0.5 * b.width, b.y0 - 0.8 * b.height, b.x1 + 0.5 * b.width, b.y1 + 0.8 * b.height)
+            # The cat cascade often fires on part of the face (nose and mouth): the salient
+            # region around it keeps the eyes and ears in too.
+            return box.union(self.salient).clipped(self.width, self.height), "cat", None
         return self.salient, "saliency", None
 
 

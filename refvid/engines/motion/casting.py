@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from refvid.engines import vocabulary as vocab
 from refvid.references import Reference
-from refvid.vision.detect import analyse
+from refvid.vision.detect import Analysis, analyse
 
 MENTION = 1000.0
 CONTENT = 100.0
@@ -60,12 +60,14 @@ def no_content(words: frozenset[str], reference: int) -> Evidence:
     return Evidence(0.0, ())
 
 
-def content_matcher(references: Sequence[Reference]) -> Matcher:
+def content_matcher(references: Sequence[Reference], analyses: Sequence[Analysis] | None = None) -> Matcher:
     """A matcher over the references' analyses and file names; detectors run on demand."""
     names = [_name_words(ref.label) for ref in references]
+    if analyses is None:
+        analyses = [analyse(ref.image) for ref in references]
 
     def match(words: frozenset[str], index: int) -> Evidence:
-        analysis = analyse(references[index].image)
+        analysis = analyses[index]
         strength = 0.0
         matched: list[str] = []
         singular = {_singular(w) for w in words}

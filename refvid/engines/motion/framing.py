@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from refvid.vision.detect import Box, analyse
+from refvid.vision.detect import Analysis, Box, analyse
 
 __all__ = [
     "Box", "CanvasLayout", "Subject", "Window", "build_canvas", "canvas_layout", "find_subject", "fit_window",
@@ -181,9 +181,10 @@ def _reflect(image: np.ndarray, top: int, bottom: int, left: int, right: int) ->
     return out
 
 
-def find_subject(image: np.ndarray) -> Subject:
-    """Locate the subject of an RGB image: faces first, then a cat's face, otherwise the salient region."""
-    analysis = analyse(image)
+def find_subject(image: np.ndarray | Analysis) -> Subject:
+    """Locate the subject of an RGB image (or of its analysis): faces first, then a cat's
+    face, otherwise the salient region."""
+    analysis = image if isinstance(image, Analysis) else analyse(image)
     box, kind, face = analysis.subject()
     return Subject(box, kind, face, analysis.text)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
@@ -21,6 +22,7 @@ from refvid.engines.motion.camera import CameraPath, corner_travel, plan_path
 from refvid.engines.motion.casting import content_matcher
 from refvid.engines.motion.framing import (
     MAX_MAGNIFICATION,
+    Box,
     CanvasLayout,
     Subject,
     Window,
@@ -58,8 +60,10 @@ from refvid.media.color import i420_planes, rgb_to_yuv444, yuv444_to_planes
 from refvid.references import Reference
 from refvid.request import GenerationRequest
 from refvid.vision.cutout import Cutout, cutout
+from refvid.vision.detect import analyse
 
-BLUR_FROM_SPEED = 6.0  # output px per frame at the corners: faster moves get motion blur
+BLUR_FROM_SPEED = 3.0  # output px per frame at the corners: faster moves get motion blur (at 3 px the
+# sub-frame samples are 0.5 px apart, so switching the blur on is not seen)
 SHUTTER = 0.5  # of a frame: the exposure the motion blur imitates (a 180 degree shutter)
 ENDING_FADE_FRAMES = 18  # 3/4 s to black when the prompt ends with "fade to black"
 NOTE = "motion engine: camera moves over your reference images; not a generative model"
@@ -105,7 +109,10 @@ class MotionEngine:
         spec = VideoSpec.for_request(request)
         aspect = spec.width / spec.height
         script = read_prompt(request.prompt, len(references))
-        shots = plan_shots(script, len(references), spec.frame_count, spec.fps, rng, content_matcher(references))
+        analyses = [analyse(reference.image) for reference in references]  # cached by content
+        shots = plan_shots(
+            script, len(references), spec.frame_count, spec.fps, rng, content_matcher(references, analyses)
+        )
         amplitude: str = request.movement_amplitude
         if amplitude == "auto":
             amplitude = script.amplitude or "medium"
@@ -120,7 +127,7 @@ class MotionEngine:
         cuts = analyse_references(references, range(len(references)), script.warnings)
         stagings = stage_shots(shots, references, cuts, amplitudes, all_layouts, request.prompt, script.warnings)
         used = sorted({shot.reference for shot in shots})
-        subjects: dict[int, Subject] = {i: find_subject(references[i].image) for i in used}
+        subjects: dict[int, Subject] = {i: find_subject(analyses[i]) for i in used}
         layouts = {i: all_layouts[i] for i in used}
         for i in used:
             warning = magnification_warning(i, layouts[i], references[i].width, references[i].height,
@@ -288,27 +295,30 @@ def _render(
     cancelled: CancelledFn | None,
 ) -> Iterator[np.ndarray]:
     spec = plan.spec
-    sources = _prepare_sources(plan, references)
+    sources = _Sources(plan, references)
     black = black_frame(spec.width, spec.height)
     scratch = np.empty_like(black)
-    buffers: dict[str, np.ndarray] = {}
     atmosphere = Atmosphere(plan.atmosphere, spec.width, spec.height, spec.fps, plan.seed) if plan.atmosphere else None
-    for index in range(spec.frame_count):
-        if cancelled is not None and cancelled():
-            raise Cancelled("generation cancelled")
-        frame = np.empty_like(black)
-        shown = plan.timeline.at(index)
-        _draw(shown[0], plan, sources, spec, frame, buffers)
-        if len(shown) == 2:
-            _draw(shown[1], plan, sources, spec, scratch, buffers)
-            blend(frame, shown[0].weight, scratch, frame)
-        if atmosphere is not None:
-            atmosphere.apply(frame, index)
-        if shown[0].brightness < 1.0:
-            blend(frame, shown[0].brightness, black, frame)
-        yield frame
-        if progress is not None:
-            progress((index + 1) / spec.frame_count)
+    buffers: dict[str, np.ndarray] = {}
+    try:
+        for index in range(spec.frame_count):
+            if cancelled is not None and cancelled():
+                raise Cancelled("generation cancelled")
+            frame = np.empty_like(black)
+            shown = plan.timeline.at(index)
+            _draw(shown[0], plan, sources, spec, frame, buffers)
+            if len(shown) == 2:
+                _draw(shown[1], plan, sources, spec, scratch, buffers)
+                blend(frame, shown[0].weight, scratch, frame)
+            if atmosphere is not None:
+                atmosphere.apply(frame, index)
+            if shown[0].brightness < 1.0:
+                blend(frame, shown[0].brightness, black, frame)
+            yield frame
+            if progress is not None:
+                progress((index + 1) / spec.frame_count)
+    finally:
+        sources.close()
 
 
 SourceKey = tuple[int, str, str, int]  # reference, grade, staging mode, shot (composites only)
@@ -318,49 +328,80 @@ def _source_key(number: int, shot: Shot, staging: Staging) -> SourceKey:
     return (shot.reference, shot.grade, staging.mode, number if staging.mode == "composite" else -1)
 
 
-def _prepare_sources(plan: MotionPlan, references: Sequence[Reference]) -> dict[SourceKey, _Source]:
-    """Grade, harmonise, place on canvas, scale and split into planes, once per reference, grade and staging."""
-    involved = sorted(set(plan.layouts) | {i for s in plan.stagings for i in s.subjects})
-    stats = {i: lab_stats(references[i].image) for i in involved}
-    shown = sorted(plan.layouts)
-    target = harmony_target([stats[i] for i in shown]) if len(shown) > 1 else None
-    sources: dict[SourceKey, _Source] = {}
-    for number, (shot, staging) in enumerate(zip(plan.shots, plan.stagings, strict=True)):
-        key = _source_key(number, shot, staging)
-        if key in sources:
-            continue
-        i, grade = shot.reference, shot.grade
-        layout = plan.layouts[i]
+class _Sources:
+    """Prepared sources, made on a background thread in the order the shots need them.
+
+    The first frame waits only for the first shot's source; the others are graded, placed
+    and split while the first shots render and encode. Each is a pure function of the plan
+    and its references, so the order of work does not change a byte of the output.
+    """
+
+    def __init__(self, plan: MotionPlan, references: Sequence[Reference]) -> None:
+        involved = sorted(set(plan.layouts) | {i for s in plan.stagings for i in s.subjects})
+        self._plan, self._references = plan, references
+        self._stats = {i: lab_stats(references[i].image) for i in involved}
+        shown = sorted(plan.layouts)
+        self._target = harmony_target([self._stats[i] for i in shown]) if len(shown) > 1 else None
+        keys = [_source_key(n, shot, staging)
+                for n, (shot, staging) in enumerate(zip(plan.shots, plan.stagings, strict=True))]
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refvid-sources")
+        self._futures = {key: self._executor.submit(self._prepare, key) for key in dict.fromkeys(keys)}
+
+    def __getitem__(self, key: SourceKey) -> _Source:
+        return self._futures[key].result()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def _prepare(self, key: SourceKey) -> _Source:
+        """Scale to what the widest window needs, then grade, place on canvas and split into planes."""
+        index, grade, mode, number = key
+        plan = self._plan
+        layout = plan.layouts[index]
         widest = max(
-            max(path.start.w, path.end.w)
-            for other, path in zip(plan.shots, plan.paths, strict=True)
-            if other.reference == i
+            max(path.start.w, path.end.w, path.last().w)
+            for shot, path in zip(plan.shots, plan.paths, strict=True)
+            if shot.reference == index
         )
         scale = min(1.0, plan.spec.width * SOURCE_OVERSAMPLE / widest)
-        layers = None
-        if staging.mode == "parallax":
-            cut = cutout(references[i].image)
-            canvas = build_canvas(apply_look(np.asarray(cut.plate), stats[i], target, grade), layout)
-            subject = build_canvas(apply_look(np.asarray(cut.foreground), stats[i], target, grade), layout)
+        if mode == "flat":
+            return self._flat(index, grade, layout, scale)
+        stats, target = self._stats, self._target
+        image = self._references[index].image
+        if mode == "parallax":
+            cut = cutout(image)
+            canvas = build_canvas(apply_look(np.asarray(cut.plate), stats[index], target, grade), layout)
+            subject = build_canvas(apply_look(np.asarray(cut.foreground), stats[index], target, grade), layout)
             alpha = _alpha_canvas(np.asarray(cut.matte), layout)
-            subject, alpha = _scaled(subject, scale), _scaled(alpha, scale)
-        elif staging.mode == "composite":
-            cuts = [cutout(references[j].image) for j in staging.subjects]
-            scene = build_canvas(apply_look(references[i].image, stats[i], target, grade), layout)
+        else:
+            staging = plan.stagings[number]
+            cuts = [cutout(self._references[j].image) for j in staging.subjects]
+            scene = build_canvas(apply_look(image, stats[index], target, grade), layout)
             graded = [apply_look(np.asarray(c.foreground), stats[j], target, grade)
                       for c, j in zip(cuts, staging.subjects, strict=True)]
             canvas, subject, alpha = build_composite(cuts, scene, staging.placements, graded)
-            subject, alpha = _scaled(subject, scale), _scaled(alpha, scale)
-        else:
-            canvas = build_canvas(apply_look(references[i].image, stats[i], target, grade), layout)
-        canvas = _scaled(canvas, scale)
-        if staging.layered:
-            layers = prepare_layers(canvas, subject, alpha)
-            y, u, v = layers.background
-        else:
-            y, u, v = yuv444_to_planes(rgb_to_yuv444(canvas))
-        sources[key] = _Source(y=y, u=u, v=v, scale=scale, layers=layers)
-    return sources
+        layers = prepare_layers(_scaled(canvas, scale), _scaled(subject, scale), _scaled(alpha, scale))
+        y, u, v = layers.background
+        return _Source(y=y, u=u, v=v, scale=scale, layers=layers)
+
+    def _flat(self, index: int, grade: str, layout: CanvasLayout, scale: float) -> _Source:
+        image = self._references[index].image
+        if scale < 1.0:
+            # Shrink first: the look is per pixel, so grading the smaller picture is the same
+            # picture for a fraction of the work (a 12 MP photo is 5-10x the pixels needed).
+            width = max(1, round(image.shape[1] * scale))
+            height = max(1, round(image.shape[0] * scale))
+            scale = width / image.shape[1]
+            image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+            canvas_w = max(width, round(layout.width * scale))
+            canvas_h = max(height, round(layout.height * scale))
+            x0 = min(round(layout.image.x0 * scale), canvas_w - width)
+            y0 = min(round(layout.image.y0 * scale), canvas_h - height)
+            layout = CanvasLayout(canvas_w, canvas_h, Box(x0, y0, x0 + width, y0 + height), layout.extended)
+        looked = apply_look(image, self._stats[index], self._target, grade)
+        canvas = build_canvas(looked, layout)
+        y, u, v = yuv444_to_planes(rgb_to_yuv444(canvas))
+        return _Source(y=y, u=u, v=v, scale=scale)
 
 
 def _scaled(image: np.ndarray, scale: float) -> np.ndarray:
@@ -380,7 +421,7 @@ def _alpha_canvas(matte: np.ndarray, layout: CanvasLayout) -> np.ndarray:
 
 
 def _draw(
-    shown: Appearance, plan: MotionPlan, sources: dict[SourceKey, _Source], spec: VideoSpec, out: np.ndarray,
+    shown: Appearance, plan: MotionPlan, sources: _Sources, spec: VideoSpec, out: np.ndarray,
     scratch: dict[str, np.ndarray],
 ) -> None:
     """Warp one shot's reference (or its layers) into the I420 buffer ``out`` for this frame."""
