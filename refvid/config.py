@@ -30,6 +30,10 @@ class Settings(BaseSettings):
 
     home: Path = Field(default_factory=_default_home, description="Data directory: database and results.")
     database_url: str = Field(default="", description="SQLAlchemy URL; empty means SQLite in REFVID_HOME.")
+    auto_migrate: bool | None = Field(
+        default=None,
+        description="Upgrade the schema at start; empty: yes on SQLite, no elsewhere (run `refvid db upgrade`).",
+    )
     engine: str = Field(default="motion", description="Engine that renders: motion (CPU) or wan (GPU).")
     workers: int = Field(default=1, ge=0, le=64, description="Render worker processes.")
     max_queue: int = Field(default=100, ge=1, description="Queued requests before submits get 429.")
