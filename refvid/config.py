@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     )
     engine: str = Field(default="motion", description="Engine that renders: motion (CPU) or wan (GPU).")
     workers: int = Field(default=1, ge=0, le=64, description="Render worker processes.")
+    pool: str = Field(
+        default="default", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Queue that this node's submits go to and its workers claim from.",
+    )
     max_queue: int = Field(default=100, ge=1, description="Queued requests before submits get 429.")
     rate_limit: int = Field(default=60, ge=1, description="Submits per key per minute.")
     plan_rate_limit: int = Field(default=120, ge=1, description="Free shot plans per key per minute.")
@@ -72,7 +76,11 @@ class Settings(BaseSettings):
         default=2, ge=1, description="Webhook deliveries in flight to one host, and for one key."
     )
     max_attempts: int = Field(default=2, ge=1, description="Times a job is started before a crash fails it.")
-    worker_stale_seconds: float = Field(default=120.0, gt=0, description="Heartbeat age that marks a worker dead.")
+    worker_stale_seconds: float = Field(
+        default=120.0, gt=0,
+        description="Lease of a rendering job (database time), renewed by its worker's beats; "
+        "past it, any node puts the job back in the queue. Also a node's registration.",
+    )
     poll_interval: float = Field(default=0.05, gt=0, description="Seconds between job-store polls.")
     public_url: str = Field(
         default="", description="Base URL for links in answers and webhooks; empty: the request's Host."

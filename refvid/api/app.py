@@ -22,6 +22,7 @@ from refvid.jobs.dispatch import LocalDispatcher
 from refvid.jobs.supervisor import Supervisor
 from refvid.jobs.webhooks import WebhookSender
 from refvid.private import private_dir
+from refvid.storage import open_storage
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
         streams=StreamHub(
             per_key=settings.sse_per_key, total=settings.sse_total, poll=max(0.1, settings.poll_interval)
         ),
+        storage=open_storage(settings),
     )
 
     @asynccontextmanager

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from refvid.billing.ledger import charge
-from refvid.db import Database
+from refvid.db import Database, db_now
 from refvid.jobs.models import Job, Status, WebhookAttempt
 from refvid.request import GenerationRequest
 
@@ -88,6 +88,8 @@ def submit(
     )
     try:
         with db.write.begin() as session:
+            # Submit order is the database's clock: API nodes with skewed clocks still agree.
+            job.created_at = session.scalar(select(db_now()))  # type: ignore[assignment]
             if _queued_count(session) >= max_queue:
                 raise QueueFull(f"the queue is full ({max_queue} requests waiting)")
             session.add(job)
@@ -151,11 +153,19 @@ def queue_position(db: Database, job: Job) -> int | None:
     if job.status != Status.QUEUED:
         return None
     with db.read() as session:
+        # The claim's order: higher priority first, then submit order, within the job's pool.
         ahead = session.scalar(
             select(func.count()).where(
                 Job.status == Status.QUEUED,
-                (Job.created_at < job.created_at)
-                | ((Job.created_at == job.created_at) & (Job.id < job.id)),
+                Job.pool == job.pool,
+                (Job.priority > job.priority)
+                | (
+                    (Job.priority == job.priority)
+                    & (
+                        (Job.created_at < job.created_at)
+                        | ((Job.created_at == job.created_at) & (Job.id < job.id))
+                    )
+                ),
             )
         )
     return int(ahead or 0) + 1

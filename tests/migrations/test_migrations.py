@@ -73,6 +73,8 @@ def test_a_data_directory_from_the_first_release_upgrades_in_place(tmp_path: Pat
     with db.read() as session:
         job = session.scalar(select(Job).where(Job.id == "req_old"))
     assert job is not None and job.status == Status.COMPLETED and job.seed == 5
+    # Its files stay where the first release wrote them: results/<id>/, one attempt so far.
+    assert job.result_key == "req_old" and job.fence == 1 and job.pool == "default"
     assert balance_of(db, 1) == 4000
     db.dispose()
     assert migrations.upgrade(open_db(Settings(home=home)).engine) == (migrations.head(),) * 2
