@@ -6,7 +6,7 @@ import ipaddress
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
@@ -33,6 +33,17 @@ class Settings(BaseSettings):
     auto_migrate: bool | None = Field(
         default=None,
         description="Upgrade the schema at start; empty: yes on SQLite, no elsewhere (run `refvid db upgrade`).",
+    )
+    results_url: str = Field(
+        default="",
+        description="Where results live: empty for REFVID_HOME/results, a folder, or s3://bucket/prefix.",
+    )
+    results_delivery: Literal["redirect", "stream"] = Field(
+        default="redirect",
+        description="Object storage downloads: a redirect to a presigned URL, or streamed by the API.",
+    )
+    results_url_seconds: int = Field(
+        default=300, ge=1, le=7 * 24 * 3600, description="Lifetime of a presigned download URL."
     )
     engine: str = Field(default="motion", description="Engine that renders: motion (CPU) or wan (GPU).")
     workers: int = Field(default=1, ge=0, le=64, description="Render worker processes.")
@@ -122,6 +133,18 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("results_url")
+    @classmethod
+    def _results_url(cls, value: str) -> str:
+        value = value.strip()
+        parts = urlsplit(value)
+        if parts.scheme == "s3":
+            if not parts.netloc or parts.query or parts.fragment:
+                raise ValueError("must be s3://bucket or s3://bucket/prefix (no query string)")
+        elif "://" in value:
+            raise ValueError("must be a folder or s3://bucket/prefix (other schemes are not supported)")
+        return value
+
     @field_validator("metrics_listen")
     @classmethod
     def _listen(cls, value: str) -> str:
@@ -152,7 +175,9 @@ class Settings(BaseSettings):
 
     @property
     def results_dir(self) -> Path:
-        """Where finished videos and covers live until they expire."""
+        """The local folder of finished videos and covers (with object storage: unused)."""
+        if self.results_url and not self.results_url.startswith("s3://"):
+            return Path(self.results_url).expanduser()
         return self.home / "results"
 
 
