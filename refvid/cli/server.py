@@ -45,6 +45,9 @@ def serve(
         False, "--dev-key", help=f"Create and print a development key with {DEV_KEY_CREDITS} credits."
     ),
     workers: int | None = typer.Option(None, help="Render workers (default REFVID_WORKERS or 1)."),
+    no_workers: bool = typer.Option(
+        False, "--no-workers", help="API only: renders are left to `refvid worker` machines."
+    ),
 ) -> None:
     """Run the HTTP API (FastAPI under uvicorn) with its render workers."""
     import uvicorn
@@ -57,6 +60,8 @@ def serve(
 
     os.umask(UMASK)  # the data directory holds secrets: nothing this server writes is for others
     settings = get_settings()
+    if no_workers:
+        workers = 0
     if workers is not None:
         settings = Settings(**{**settings.model_dump(), "workers": workers})
     if dev_key:
@@ -68,7 +73,7 @@ def serve(
             f"Try: curl -s http://{host}:{port}/healthz   ·   docs: http://{host}:{port}/docs"
         )
     typer.echo(f"Data directory: {settings.home}")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings, start_workers=not no_workers), host=host, port=port, log_level="info")
 
 
 @keys_app.command("create")

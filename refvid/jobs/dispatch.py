@@ -40,10 +40,14 @@ class _Slot:
 class LocalDispatcher:
     """Keeps ``settings.workers`` worker processes alive."""
 
-    def __init__(self, settings: Settings, db: Database, *, kind: str = "serve") -> None:
+    def __init__(
+        self, settings: Settings, db: Database, *, kind: str = "serve", devices: list[str] | None = None
+    ) -> None:
         self.settings = settings
         self.db = db
         self.kind = kind
+        # GPUs to share out, one per render process in turn (CUDA_VISIBLE_DEVICES of each).
+        self.devices = devices or []
         self.instance = secrets.token_hex(6)
         self._ctx = mp.get_context("spawn")
         self._stop = self._ctx.Event()
@@ -68,8 +72,9 @@ class LocalDispatcher:
     def _spawn(self, n: int) -> _Slot:
         self._started += 1
         prefix = f"{self.instance}.{n}.{self._started}"
+        device = self.devices[n % len(self.devices)] if self.devices else None
         process = self._ctx.Process(
-            target=worker_main, args=(self.settings, prefix, self._stop),
+            target=worker_main, args=(self.settings, prefix, self._stop, device),
             name=f"refvid-worker-{n}", daemon=True,
         )
         process.start()

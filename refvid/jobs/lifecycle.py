@@ -20,6 +20,7 @@ from sqlalchemy.orm import undefer
 from refvid.billing.ledger import refund
 from refvid.billing.models import ApiKey, LedgerEntry
 from refvid.db import Database, db_now
+from refvid.jobs import notify as wake
 from refvid.jobs.models import DEFAULT_POOL, Job, Status, WebhookAttempt, WebhookState
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ def claim(db: Database, worker_id: str, *, pool: str = DEFAULT_POOL, lease: floa
         )
         if job_id is None:
             return None
+        wake.send(session, wake.JOBS, job_id)
         return session.get(Job, job_id, options=[undefer(Job.request_json)])
 
 
@@ -115,7 +117,10 @@ def heartbeat(
         values["progress"] = progress
     with db.write.begin() as session:
         result = session.execute(update(Job).where(*_owned(job_id, worker_id, fence)).values(**values))
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        mine = bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        if mine and progress is not None:
+            wake.send(session, wake.JOBS, job_id)
+        return mine
 
 
 def still_mine(db: Database, job_id: str, worker_id: str, fence: int | None = None) -> bool:
@@ -153,7 +158,10 @@ def complete(
                 **_final_values(job, ttl),
             )
         )
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        done = bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        if done:
+            wake.send(session, wake.JOBS, job_id)
+        return done
 
 
 def fail(
@@ -195,6 +203,7 @@ def fail(
         if result.rowcount != 1:  # type: ignore[attr-defined]
             return False
         refund(session, job_id)
+        wake.send(session, wake.JOBS, job_id)
         return True
 
 
@@ -245,7 +254,7 @@ def recover(
         return []
     with db.read() as session:
         jobs = session.execute(
-            select(Job.id, Job.worker_id, Job.fence, Job.attempts)
+            select(Job.id, Job.worker_id, Job.fence, Job.attempts, Job.pool)
             .where(Job.status == Status.PROCESSING, or_(*conditions))
         ).all()
     touched: list[str] = []
@@ -270,6 +279,9 @@ def recover(
                     .values(status=Status.QUEUED, worker_id=None, progress=0.0, lease_expires_at=None)
                 )
                 done = result.rowcount == 1  # type: ignore[attr-defined]
+                if done:
+                    wake.send(session, wake.QUEUE, job.pool)
+                    wake.send(session, wake.JOBS, job.id)
         if done:
             log.warning("recovered job %s from worker %s", job.id, job.worker_id)
             touched.append(job.id)
@@ -289,6 +301,8 @@ def release(db: Database, worker_ids: set[str]) -> int:
                 attempts=Job.attempts - 1,
             )
         )
+        if result.rowcount:  # type: ignore[attr-defined]
+            wake.send(session, wake.QUEUE, DEFAULT_POOL)
         return int(result.rowcount)  # type: ignore[attr-defined]
 
 

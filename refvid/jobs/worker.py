@@ -19,6 +19,7 @@ from refvid.db import Database, open_db
 from refvid.errors import Cancelled, EngineUnavailable, InvalidReference
 from refvid.jobs import lifecycle
 from refvid.jobs.models import Job
+from refvid.jobs.notify import QUEUE, Listener
 from refvid.jobs.states import Status
 from refvid.private import UMASK
 from refvid.references.load import ReferencePolicy, load_references
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 0.25
 ALIVE_SECONDS = 5.0
 WORKER_NICENESS = 5
+LISTEN_POLL_SECONDS = 1.0  # with LISTEN/NOTIFY, how often an idle worker still looks (and sees stop)
 
 
 def alive_seconds(lease: float) -> float:
@@ -186,8 +188,13 @@ def _warm(engine_name: str) -> None:
         log.warning("engine %s is not ready: %s", engine_name, exc)
 
 
-def worker_main(settings: Settings, id_prefix: str, stop: Event) -> None:
-    """Entry point of a worker process: poll the store for jobs until ``stop`` is set."""
+def worker_main(settings: Settings, id_prefix: str, stop: Event, device: str | None = None) -> None:
+    """Entry point of a worker process: claim jobs from the store until ``stop`` is set.
+
+    ``device``: the one GPU this process may use (set before any CUDA library loads).
+    """
+    if device is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = device
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
     worker_id = f"{id_prefix}.{os.getpid()}"
     parent = os.getppid()
@@ -202,13 +209,23 @@ def worker_main(settings: Settings, id_prefix: str, stop: Event) -> None:
 
     _warm(settings.engine)
 
-    idle = settings.poll_interval
-    while not stop.is_set():
-        if os.getppid() != parent:  # the server died without stopping us: don't linger
-            return
-        job = lifecycle.claim(db, worker_id, pool=settings.pool, lease=settings.worker_stale_seconds)
-        if job is None:
-            stop.wait(idle)
-            continue
-        status = run_job(db, settings, job, worker_id)
-        log.info("job %s %s", job.id, status)
+    # On PostgreSQL an idle worker sleeps on LISTEN and wakes when a job is queued; the
+    # poll is only the fallback. SQLite has no notifications: it polls.
+    listener = Listener(db.engine, (QUEUE,)) if db.engine.dialect.name == "postgresql" else None
+    idle = settings.poll_interval if listener is None else max(settings.poll_interval, LISTEN_POLL_SECONDS)
+    try:
+        while not stop.is_set():
+            if os.getppid() != parent:  # the server died without stopping us: don't linger
+                return
+            job = lifecycle.claim(db, worker_id, pool=settings.pool, lease=settings.worker_stale_seconds)
+            if job is None:
+                if listener is None:
+                    stop.wait(idle)
+                else:
+                    listener.wait(idle)
+                continue
+            status = run_job(db, settings, job, worker_id)
+            log.info("job %s %s", job.id, status)
+    finally:
+        if listener is not None:
+            listener.close()
