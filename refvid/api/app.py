@@ -43,7 +43,9 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     settings = settings or get_settings()
     db = open_db(settings)
     dispatcher = LocalDispatcher(settings, db) if start_workers else None
-    metrics = Metrics(db, lambda: dispatcher.alive if dispatcher is not None else 0)
+    metrics = Metrics(
+        db, lambda: dispatcher.alive if dispatcher is not None else 0, settings.worker_stale_seconds
+    )
     state = AppState(
         settings=settings, db=db, limiter=RateLimiter(settings.rate_limit), metrics=metrics,
         dispatcher=dispatcher, bodies=BodyBudget(settings.body_buffer_bytes),

@@ -88,12 +88,16 @@ class Job(Base):
     expired: Mapped[bool] = mapped_column(Boolean, default=False)
     webhook_state: Mapped[WebhookState | None] = mapped_column(_state_column(WebhookState), default=None)
     webhook_next_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    # A sender (on any node) that claimed the next delivery holds it until then (database time).
+    webhook_claimed_until: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class WebhookAttempt(Base):
     """One POST to a job's webhook URL, kept so the status can show every attempt."""
 
     __tablename__ = "webhook_attempts"
+    # One row per attempt number: two senders can never both record (or send) attempt n.
+    __table_args__ = (Index("uq_webhook_attempts_job_attempt", "job_id", "attempt", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)

@@ -16,7 +16,7 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from refvid.db import Database, db_now
 from refvid.jobs.models import DEFAULT_POOL, Job, Node, Status
@@ -130,3 +130,36 @@ def listing(db: Database, stale_seconds: float) -> list[NodeInfo]:
         )
         for row in rows
     ]
+
+
+@dataclass(frozen=True)
+class PoolTotals:
+    """One pool across every node: waiting requests, nodes, slots, running render processes."""
+
+    queued: int
+    nodes: int
+    slots: int
+    workers: int
+    last_seen_seconds: float | None
+
+
+def pools(db: Database, stale_seconds: float) -> dict[str, PoolTotals]:
+    """Queue depth and workers per pool, from the database (every pool that has either)."""
+    with db.read() as session:
+        depths = dict(
+            session.execute(
+                select(Job.pool, func.count()).where(Job.status == Status.QUEUED).group_by(Job.pool)
+            ).all()
+        )
+    running = [node for node in listing(db, stale_seconds) if node.slots > 0]
+    totals: dict[str, PoolTotals] = {}
+    for pool in sorted(set(depths) | {node.pool for node in running}):
+        members = [node for node in running if node.pool == pool]
+        totals[pool] = PoolTotals(
+            queued=int(depths.get(pool, 0)),
+            nodes=len(members),
+            slots=sum(node.slots for node in members),
+            workers=sum(node.alive for node in members),
+            last_seen_seconds=min((node.seconds_ago for node in members), default=None),
+        )
+    return totals

@@ -38,3 +38,17 @@ def test_only_provably_dead_owners_are_reported(db: Database) -> None:
     assert set(listed) == {"alive", "exited", "elsewhere"} and listed["alive"].slots == 2
     nodes.deregister(db, "alive")
     assert "alive.0.1.7" in nodes.dead_owners(db, stale_seconds=120)
+
+
+def test_pools_count_waiting_requests_and_running_workers(db: Database) -> None:
+    nodes.register(db, "gpu1", kind="worker", pool="gpu", slots=2)
+    nodes.beat(db, "gpu1", alive=2)
+    nodes.register(db, "api", kind="serve", slots=0)  # renders nothing: not a worker of any pool
+    submit(db, seed=1)
+    submit(db, seed=2)
+    pools = nodes.pools(db, stale_seconds=120)
+    assert set(pools) == {"default", "gpu"}
+    assert (pools["default"].queued, pools["default"].workers, pools["default"].nodes) == (2, 0, 0)
+    gpu = pools["gpu"]
+    assert (gpu.queued, gpu.nodes, gpu.slots, gpu.workers) == (0, 1, 2, 2)
+    assert gpu.last_seen_seconds is not None and gpu.last_seen_seconds < 60
