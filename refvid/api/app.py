@@ -19,6 +19,7 @@ from refvid.api.streams import StreamHub
 from refvid.config import Settings, get_settings
 from refvid.db import open_db
 from refvid.jobs.dispatch import LocalDispatcher
+from refvid.jobs.notify import JobEvents
 from refvid.jobs.supervisor import Supervisor
 from refvid.jobs.webhooks import WebhookSender
 from refvid.private import private_dir
@@ -46,18 +47,22 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     metrics = Metrics(
         db, lambda: dispatcher.alive if dispatcher is not None else 0, settings.worker_stale_seconds
     )
+    job_events = JobEvents(db.engine)
     state = AppState(
         settings=settings, db=db, limiter=RateLimiter(settings.rate_limit), metrics=metrics,
         dispatcher=dispatcher, bodies=BodyBudget(settings.body_buffer_bytes),
         streams=StreamHub(
-            per_key=settings.sse_per_key, total=settings.sse_total, poll=max(0.1, settings.poll_interval)
+            per_key=settings.sse_per_key, total=settings.sse_total, poll=max(0.1, settings.poll_interval),
+            wait=job_events.wait,
         ),
         storage=open_storage(settings),
+        job_events=job_events,
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         private_dir(settings.results_dir)
+        job_events.start()
         metrics_server = metrics.serve(settings.metrics_listen) if settings.metrics_listen else None
         if dispatcher is not None:
             dispatcher.start()
@@ -72,6 +77,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
             sender.stopping.set()
             supervisor.join(timeout=5)
             sender.join(timeout=5)
+            job_events.stop()
             if dispatcher is not None:
                 dispatcher.stop()
             if metrics_server is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 from fastapi import APIRouter, Request
@@ -92,7 +91,7 @@ async def generate_sync(request: Request) -> Response:
                 f"being made — collect it with GET {urls.result_url} (request {job.id})",
                 status_url=urls.status_url, result_url=urls.result_url,
             )
-        await asyncio.sleep(poll)
+        await state.job_events.wait(job.id, poll)  # on PostgreSQL: until the job changes
     balance = await run_in_threadpool(balance_of, state.db, key.id)
     return await run_in_threadpool(_final_response, state, current, balance)
 

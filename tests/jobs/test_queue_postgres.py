@@ -131,3 +131,31 @@ def test_refvid_worker_renders_from_its_pool_and_registers(pg_url: str, tmp_path
         log.close()
     assert nodes.listing(db, stale_seconds=120) == []  # a clean stop leaves the registry
     db.dispose()
+
+
+def test_job_events_wake_waiters_of_that_job_only(pg: Database) -> None:
+    import asyncio
+
+    from refvid.jobs.notify import JobEvents
+
+    first, second = submit(pg, seed=1).job, submit(pg, seed=2).job
+
+    async def scenario() -> tuple[bool, bool]:
+        events = JobEvents(pg.engine, fallback=30.0)
+        events.start()
+        try:
+            await asyncio.sleep(0.5)  # listening
+            waiting = asyncio.gather(events.wait(first.id, 0.1), events.wait(first.id, 0.1))
+            other = asyncio.create_task(events.wait(second.id, 0.1))
+            await asyncio.sleep(0.1)
+            await asyncio.to_thread(lifecycle.cancel, pg, first.id, reason="x", ttl=60)
+            woken = await waiting
+            await asyncio.sleep(0.3)
+            pending = not other.done()
+            other.cancel()
+            return all(woken), pending
+        finally:
+            events.stop()
+
+    woken, other_still_waiting = asyncio.run(scenario())
+    assert woken and other_still_waiting
