@@ -9,7 +9,7 @@ LOCK   := -c constraints.txt
 # torch goes in before anything that depends on it, pinned to the CPU build, so pip never pulls CUDA.
 TORCH  := torch==2.13.0
 
-.PHONY: demo test test-fast lint serve clean chromium lock
+.PHONY: demo test test-fast lint serve clean chromium postgres lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ $(VENV)/.dev: pyproject.toml constraints.txt | $(BIN)/python
 demo: $(VENV)/.base
 	$(BIN)/refvid demo
 
-test: $(VENV)/.dev chromium
+test: $(VENV)/.dev chromium postgres
 	$(BIN)/ruff check refvid tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
@@ -45,6 +45,17 @@ chromium:
 	  { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; } \
 	    || echo "could not install chromium with apt-get: the browser tests will be skipped"; \
 	else echo "chromium is not installed and apt-get needs root: the browser tests will be skipped (apt-get install chromium)"; fi
+
+# The scale-out tests (queue, leases, a two-node cluster) use PostgreSQL on 127.0.0.1:5432 with
+# trust auth, each test making and dropping its own database. Started here when it is
+# installed but stopped; without it those tests are skipped with the reason.
+postgres:
+	@if command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 5432; then :; \
+	elif command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then \
+	  echo "starting PostgreSQL for the scale-out tests"; \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n1) main start \
+	    || echo "could not start PostgreSQL: the scale-out tests will be skipped"; \
+	else echo "no PostgreSQL on 127.0.0.1:5432: the scale-out tests will be skipped"; fi
 
 serve: $(VENV)/.base
 	$(BIN)/refvid serve --dev-key
