@@ -51,6 +51,9 @@ class Settings(BaseSettings):
         default="default", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$",
         description="Queue that this node's submits go to and its workers claim from.",
     )
+    api_processes: int = Field(
+        default=0, ge=0, le=64, description="API processes sharing the port; 0: one per CPU (at most 8).",
+    )
     max_queue: int = Field(default=100, ge=1, description="Queued requests before submits get 429.")
     rate_limit: int = Field(default=60, ge=1, description="Submits per key per minute.")
     plan_rate_limit: int = Field(default=120, ge=1, description="Free shot plans per key per minute.")

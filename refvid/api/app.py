@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from refvid.api import errors, openapi, plan, playground, system, v1, v2
+from refvid.api.background import Background
 from refvid.api.bodies import BodyBudget
 from refvid.api.deps import AppState
 from refvid.api.metrics import Metrics
@@ -18,11 +19,7 @@ from refvid.api.ratelimit import RateLimiter
 from refvid.api.streams import StreamHub
 from refvid.config import Settings, get_settings
 from refvid.db import open_db
-from refvid.jobs.dispatch import LocalDispatcher
 from refvid.jobs.notify import JobEvents
-from refvid.jobs.supervisor import Supervisor
-from refvid.jobs.webhooks import WebhookSender
-from refvid.private import private_dir
 from refvid.storage import open_storage
 
 log = logging.getLogger(__name__)
@@ -39,20 +36,37 @@ def _swagger_dir() -> str:
     return str(swagger_ui_bundle.swagger_ui_path)
 
 
-def create_app(settings: Settings | None = None, *, start_workers: bool = True) -> FastAPI:
-    """Build the app; workers, the supervisor and the webhook sender start with it."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    start_workers: bool = True,
+    workers_alive: Callable[[], int] | None = None,
+    api_processes: int = 1,
+) -> FastAPI:
+    """Build the app; workers, the supervisor and the webhook sender start with it.
+
+    ``workers_alive`` makes this one of ``api_processes`` API processes of one server
+    (:mod:`refvid.api.serving`): the background then runs in their parent, which reports
+    how many render workers are alive, and the in-memory budgets (request bodies, open
+    streams) are shared out between the processes.
+    """
     settings = settings or get_settings()
     db = open_db(settings)
-    dispatcher = LocalDispatcher(settings, db) if start_workers else None
-    metrics = Metrics(
-        db, lambda: dispatcher.alive if dispatcher is not None else 0, settings.worker_stale_seconds
-    )
+    background = None if workers_alive is not None else Background(settings, db, start_workers=start_workers)
+    if background is not None:
+        workers_alive = lambda: background.workers_alive  # noqa: E731
+    assert workers_alive is not None
+    share = max(1, api_processes)
+    metrics = Metrics(db, workers_alive, settings.worker_stale_seconds)
     job_events = JobEvents(db.engine)
     state = AppState(
-        settings=settings, db=db, limiter=RateLimiter(settings.rate_limit), metrics=metrics,
-        dispatcher=dispatcher, bodies=BodyBudget(settings.body_buffer_bytes),
+        settings=settings, db=db, limiter=RateLimiter(db, "submit", settings.rate_limit), metrics=metrics,
+        dispatcher=background.dispatcher if background is not None else None,
+        workers_alive=workers_alive,
+        bodies=BodyBudget(max(1024 * 1024, settings.body_buffer_bytes // share)),
         streams=StreamHub(
-            per_key=settings.sse_per_key, total=settings.sse_total, poll=max(0.1, settings.poll_interval),
+            per_key=settings.sse_per_key, total=max(1, settings.sse_total // share),
+            poll=max(0.1, settings.poll_interval),
             wait=job_events.wait,
         ),
         storage=open_storage(settings),
@@ -61,28 +75,15 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        private_dir(settings.results_dir)
         job_events.start()
-        metrics_server = metrics.serve(settings.metrics_listen) if settings.metrics_listen else None
-        if dispatcher is not None:
-            dispatcher.start()
-        supervisor = Supervisor(db, settings, dispatcher)
-        sender = WebhookSender(db, settings)
-        supervisor.start()
-        sender.start()
+        if background is not None:
+            background.start(metrics)
         try:
             yield
         finally:
-            supervisor.stopping.set()
-            sender.stopping.set()
-            supervisor.join(timeout=5)
-            sender.join(timeout=5)
+            if background is not None:
+                background.stop()
             job_events.stop()
-            if dispatcher is not None:
-                dispatcher.stop()
-            if metrics_server is not None:
-                metrics_server.shutdown()
-                metrics_server.server_close()
             db.dispose()
 
     app = FastAPI(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,6 +43,9 @@ class AppState:
     limiter: RateLimiter
     metrics: Metrics
     dispatcher: LocalDispatcher | None = None
+    # Render workers alive now: this process's dispatcher's, or as the parent of several
+    # API processes reports them (refvid.api.serving).
+    workers_alive: Callable[[], int] = lambda: 0
     # Submits whose inline references are decoded at the same time; the others wait.
     inline_checks: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(2))
     # Bytes of request bodies in memory at once (REFVID_BODY_BUFFER_BYTES).
@@ -124,10 +128,10 @@ def require_json(request: Request) -> None:
         )
 
 
-def check_rate(request: Request, key: ApiKey) -> None:
-    """429 with Retry-After when the key has used up its submits for now."""
+async def check_rate(request: Request, key: ApiKey) -> None:
+    """429 with Retry-After when the key has used up its submits for now (every process counts)."""
     state = app_state(request)
-    wait = state.limiter.acquire(key.id)
+    wait = await run_in_threadpool(state.limiter.acquire, key.id)
     if wait > 0:
         state.metrics.rejected.labels(reason="rate_limit").inc()
         raise ApiError(

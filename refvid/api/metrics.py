@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Final
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
@@ -68,8 +70,18 @@ def _pool_gauges(pools: dict[str, nodes.PoolTotals]) -> Iterator[GaugeMetricFami
     yield from gauges.values()
 
 
+def multiprocess_dir() -> str | None:
+    """``PROMETHEUS_MULTIPROC_DIR``: set when several API processes serve one server."""
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
 class Metrics:
-    """One registry per app, so several apps (tests) never collide."""
+    """One registry per app, so several apps (tests) never collide.
+
+    ``registry`` holds this process's metrics; ``exposed`` is what ``/metrics`` shows. With
+    several API processes (``PROMETHEUS_MULTIPROC_DIR`` set by :mod:`refvid.api.serving`)
+    each process writes its counts to a file there, and ``exposed`` sums them all.
+    """
 
     def __init__(self, db: Database, workers_alive: Callable[[], int], stale_seconds: float = 120.0) -> None:
         self.registry = CollectorRegistry()
@@ -88,10 +100,15 @@ class Metrics:
         self.rejected = Counter(
             "refvid_rejected", "Refused submits", ["reason"], registry=self.registry
         )
-        self.registry.register(_JobCollector(db, workers_alive, stale_seconds))
+        self.exposed = self.registry
+        shared = multiprocess_dir()
+        if shared is not None:
+            self.exposed = CollectorRegistry()
+            MultiProcessCollector(self.exposed, path=shared)
+        self.exposed.register(_JobCollector(db, workers_alive, stale_seconds))
 
     def serve(self, listen: str) -> WSGIServer:
-        """Serve this registry on ``host:port`` from a background thread (``REFVID_METRICS_LISTEN``)."""
+        """Serve the exposed registry on ``host:port`` from a background thread (``REFVID_METRICS_LISTEN``)."""
         host, _, port = listen.rpartition(":")
-        server, _thread = start_http_server(int(port), addr=host.strip("[]"), registry=self.registry)
+        server, _thread = start_http_server(int(port), addr=host.strip("[]"), registry=self.exposed)
         return server

@@ -32,6 +32,7 @@ from refvid.api.schemas import AsyncGenerationRequest
 from refvid.billing.credits import format_credits, price
 from refvid.billing.keys import balance_of
 from refvid.config import Settings
+from refvid.db import Database
 from refvid.errors import EngineUnavailable, InvalidReference
 from refvid.references import Reference, ReferencePolicy, load_reference
 from refvid.request import GenerationRequest
@@ -102,8 +103,8 @@ class DecodedCache:
 class _PlanGate:
     """Per app: the plan rate limiter, one planning thread at a time, the decoded references."""
 
-    def __init__(self, per_minute: int) -> None:
-        self.rate = RateLimiter(per_minute)
+    def __init__(self, db: Database, per_minute: int) -> None:
+        self.rate = RateLimiter(db, "plan", per_minute)
         self.threads = anyio.CapacityLimiter(1)
         self.decoded = DecodedCache()
 
@@ -112,7 +113,8 @@ def _gate(request: Request) -> _PlanGate:
     # Created on first use, on the event loop (no await before it), so no race.
     gate: _PlanGate | None = getattr(request.app.state, "plan_gate", None)
     if gate is None:
-        gate = _PlanGate(app_state(request).settings.plan_rate_limit)
+        state = app_state(request)
+        gate = _PlanGate(state.db, state.settings.plan_rate_limit)
         request.app.state.plan_gate = gate
     return gate
 
@@ -152,7 +154,7 @@ async def plan(request: Request) -> JSONResponse:
     state = app_state(request)
     key = await require_key(request)
     gate = _gate(request)
-    wait = gate.rate.acquire(key.id)
+    wait = await run_in_threadpool(gate.rate.acquire, key.id)
     if wait > 0:
         raise ApiError(
             429, "rate_limited",

@@ -93,7 +93,7 @@ async def accept(request: Request, *, sync: bool) -> tuple[ApiKey, Job, bool]:
     key = await require_key(request)
     require_json(request)
     await require_funds(request, key)
-    check_rate(request, key)
+    await check_rate(request, key)
     async with state.bodies.hold(key.id) as reservation:
         data = await read_json(request, reservation)
         return await _queue(request, key, data, sync=sync)

@@ -48,7 +48,7 @@ async def readyz(request: Request) -> Readiness:
         pools = {name: PoolState(**vars(pool)) for name, pool in totals.items()}
     except Exception as exc:
         problems.append(f"database: {type(exc).__name__}")
-    alive = state.dispatcher.alive if state.dispatcher is not None else 0
+    alive = state.workers_alive()
     if state.settings.workers and alive == 0:
         problems.append("no render worker is running")
     if problems:
@@ -94,7 +94,7 @@ async def metrics(request: Request) -> Response:
                 "/metrics needs the operator's token: send Authorization: Bearer <REFVID_METRICS_TOKEN>",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-    data = await run_in_threadpool(generate_latest, state.metrics.registry)
+    data = await run_in_threadpool(generate_latest, state.metrics.exposed)
     return Response(data, media_type=CONTENT_TYPE_LATEST)
 
 

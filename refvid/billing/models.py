@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from refvid.orm import Base, utcnow
@@ -39,3 +39,17 @@ class LedgerEntry(Base):
     kind: Mapped[str] = mapped_column(String(16))  # grant | charge | refund
     amount: Mapped[int] = mapped_column(BigInteger)  # signed, thousandths
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RateBucket(Base):
+    """A key's token bucket for one limited action (``submit``, ``plan``), shared by every API process.
+
+    ``tokens`` as of ``updated_at`` (Unix seconds); it refills continuously up to the limit.
+    """
+
+    __tablename__ = "rate_buckets"
+
+    key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)

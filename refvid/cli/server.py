@@ -48,11 +48,14 @@ def serve(
     no_workers: bool = typer.Option(
         False, "--no-workers", help="API only: renders are left to `refvid worker` machines."
     ),
+    api_processes: int | None = typer.Option(
+        None, "--api-processes", min=0,
+        help="API processes sharing the port (default REFVID_API_PROCESSES; 0: one per CPU, at most 8).",
+    ),
 ) -> None:
-    """Run the HTTP API (FastAPI under uvicorn) with its render workers."""
-    import uvicorn
-
-    from refvid.api import create_app
+    """Run the HTTP API (FastAPI under uvicorn, one process per CPU) with its render workers."""
+    from refvid.api.serving import api_process_count, usable_cpus
+    from refvid.api.serving import serve as run_server
     from refvid.billing import create_key
     from refvid.config import Settings
     from refvid.db import open_db
@@ -61,9 +64,11 @@ def serve(
     os.umask(UMASK)  # the data directory holds secrets: nothing this server writes is for others
     settings = get_settings()
     if no_workers:
-        workers = 0
-    if workers is not None:
-        settings = Settings(**{**settings.model_dump(), "workers": workers})
+        workers = 0  # the node registers, recovers and sends webhooks; it renders nothing
+    overrides = {"workers": workers, "api_processes": api_processes}
+    chosen = {name: value for name, value in overrides.items() if value is not None}
+    if chosen:
+        settings = Settings(**{**settings.model_dump(), **chosen})
     if dev_key:
         new = create_key(open_db(settings), "dev", to_units(DEV_KEY_CREDITS))
         typer.echo(f"Development key ({DEV_KEY_CREDITS} credits), shown once:")
@@ -73,7 +78,12 @@ def serve(
             f"Try: curl -s http://{host}:{port}/healthz   ·   docs: http://{host}:{port}/docs"
         )
     typer.echo(f"Data directory: {settings.home}")
-    uvicorn.run(create_app(settings, start_workers=not no_workers), host=host, port=port, log_level="info")
+    count = api_process_count(settings.api_processes)
+    why = "chosen" if settings.api_processes else f"default: one per CPU, {usable_cpus()} usable"
+    typer.echo(
+        f"API processes: {count} ({why}; --api-processes to change) · render workers: {settings.workers}"
+    )
+    run_server(settings, host, port, count)
 
 
 @keys_app.command("create")

@@ -79,6 +79,7 @@ class LiveServer:
 
 TEST_DEFAULTS: dict[str, Any] = {
     "workers": 1,
+    "api_processes": 1,  # one process, so tests can measure its memory; test_serving runs several
     "rate_limit": 1000,
     "webhook_backoff": [0.3, 0.3, 0.3],
     "poll_interval": 0.05,

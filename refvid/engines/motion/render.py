@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from refvid.engines import vocabulary as vocab
 from refvid.engines.base import CancelledFn, Plan, ProgressFn, VideoSpec
-from refvid.engines.motion import vocabulary as vocab
 from refvid.engines.motion.camera import CameraPath, plan_path
+from refvid.engines.motion.casting import content_matcher
 from refvid.engines.motion.framing import (
     CanvasLayout,
     Subject,
@@ -27,7 +28,7 @@ from refvid.engines.motion.framing import (
     find_subject,
     frame_subject,
 )
-from refvid.engines.motion.look import apply_look, grade_for, harmony_target, lab_stats
+from refvid.engines.motion.look import apply_look, harmony_target, lab_stats
 from refvid.engines.motion.shots import Shot, plan_shots, read_prompt
 from refvid.engines.motion.transitions import Appearance, Timeline, black_frame, blend, motion_blur
 from refvid.errors import Cancelled
@@ -35,6 +36,7 @@ from refvid.media.color import i420_planes, rgb_to_yuv444, yuv444_to_planes
 from refvid.references import Reference
 from refvid.request import GenerationRequest
 
+ENDING_FADE_FRAMES = 18  # 3/4 s to black when the prompt ends with "fade to black"
 NOTE = "motion engine: camera moves over your reference images; not a generative model"
 SOURCE_OVERSAMPLE = 1.05  # keep the widest window at about 1 source px per output px
 
@@ -47,7 +49,7 @@ class MotionPlan(Plan):
     timeline: Timeline
     paths: list[CameraPath]
     layouts: dict[int, CanvasLayout]
-    grade: str
+    grade: str  # the grade of shots without their own (each Shot has its grade)
 
 
 @dataclass
@@ -73,10 +75,12 @@ class MotionEngine:
         spec = VideoSpec.for_request(request)
         aspect = spec.width / spec.height
         script = read_prompt(request.prompt, len(references))
-        shots = plan_shots(script, len(references), spec.frame_count, spec.fps, rng)
+        shots = plan_shots(script, len(references), spec.frame_count, spec.fps, rng, content_matcher(references))
         amplitude: str = request.movement_amplitude
         if amplitude == "auto":
             amplitude = vocab.first_match(vocab.AMPLITUDE_WORDS, request.prompt) or "medium"
+        amplitudes = [_shot_amplitude(shot, request.movement_amplitude, amplitude, script.warnings, n)
+                      for n, shot in enumerate(shots, start=1)]
         used = sorted({shot.reference for shot in shots})
         subjects: dict[int, Subject] = {i: find_subject(references[i].image) for i in used}
         layouts = {i: canvas_layout(references[i].width, references[i].height, aspect) for i in used}
@@ -86,21 +90,24 @@ class MotionEngine:
             [shot.transition_in for shot in shots],
             [shot.transition_frames for shot in shots],
             spec.frame_count,
+            fade_out=ENDING_FADE_FRAMES if script.ending == "fade" else 0,
         )
         paths = []
-        for shot, span in zip(shots, timeline.spans, strict=True):
+        for shot, span, shot_amplitude in zip(shots, timeline.spans, amplitudes, strict=True):
             base = frame_subject(subjects[shot.reference], layouts[shot.reference], shot.framing, aspect, spec.width)
             paths.append(
                 plan_path(
-                    shot.move, base, layouts[shot.reference], aspect, amplitude,
+                    shot.move, base, layouts[shot.reference], aspect, shot_amplitude,
                     span.last - span.first, spec.fps, spec.width, rng,
                 )
             )
-        grade = grade_for(request.prompt)
+        grade = script.grade
         details = {
             "note": NOTE,
             "movement_amplitude": amplitude,
             "grade": grade,
+            "ending": script.ending or "cut",
+            "titles": script.titles,
             "harmonised": len(used) > 1,
             "references": [
                 {
@@ -112,8 +119,9 @@ class MotionEngine:
                 for i in used
             ],
             "shots": [
-                {**shot.to_dict(spec.fps), "visible": [span.first, span.last], "camera": path.to_dict()}
-                for shot, span, path in zip(shots, timeline.spans, paths, strict=True)
+                {**shot.to_dict(spec.fps), "movement_amplitude": shot_amplitude, "visible": [span.first, span.last],
+                 "camera": path.to_dict()}
+                for shot, span, path, shot_amplitude in zip(shots, timeline.spans, paths, amplitudes, strict=True)
             ],
             "warnings": script.warnings,
         }
@@ -144,6 +152,17 @@ class MotionEngine:
         return _render(plan, references, progress, cancelled)
 
 
+def _shot_amplitude(shot: Shot, requested: str, default: str, warnings: list[str], number: int) -> str:
+    """A shot's amplitude: the request's when it names one, else the shot's own words, else the prompt's."""
+    own = shot.amplitude
+    if requested != "auto":
+        if own and own != requested:
+            words = shot.said.get("amplitude", [own])[0]
+            warnings.append(f"shot {number}: {words!r} was not used: movement_amplitude is {requested!r}")
+        return requested
+    return own or default
+
+
 def _render(
     plan: MotionPlan,
     references: Sequence[Reference],
@@ -170,14 +189,14 @@ def _render(
             progress((index + 1) / spec.frame_count)
 
 
-def _prepare_sources(plan: MotionPlan, references: Sequence[Reference]) -> dict[int, _Source]:
-    """Grade, harmonise, place on canvas, scale and split into planes, once per reference."""
+def _prepare_sources(plan: MotionPlan, references: Sequence[Reference]) -> dict[tuple[int, str], _Source]:
+    """Grade, harmonise, place on canvas, scale and split into planes, once per reference and grade."""
     used = sorted(plan.layouts)
     stats = {i: lab_stats(references[i].image) for i in used}
     target = harmony_target(list(stats.values())) if len(used) > 1 else None
-    sources: dict[int, _Source] = {}
-    for i in used:
-        looked = apply_look(references[i].image, stats[i], target, plan.grade)
+    sources: dict[tuple[int, str], _Source] = {}
+    for i, grade in sorted({(shot.reference, shot.grade) for shot in plan.shots}):
+        looked = apply_look(references[i].image, stats[i], target, grade)
         canvas = build_canvas(looked, plan.layouts[i])
         widest = max(
             max(path.start.w, path.end.w)
@@ -188,14 +207,16 @@ def _prepare_sources(plan: MotionPlan, references: Sequence[Reference]) -> dict[
         if scale < 1.0:
             canvas = cv2.resize(canvas, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         y, u, v = yuv444_to_planes(rgb_to_yuv444(canvas))
-        sources[i] = _Source(y=y, u=u, v=v, scale=scale)
+        sources[(i, grade)] = _Source(y=y, u=u, v=v, scale=scale)
     return sources
 
 
-def _draw(shown: Appearance, plan: MotionPlan, sources: dict[int, _Source], spec: VideoSpec, out: np.ndarray) -> None:
+def _draw(
+    shown: Appearance, plan: MotionPlan, sources: dict[tuple[int, str], _Source], spec: VideoSpec, out: np.ndarray
+) -> None:
     """Warp one shot's reference into the I420 buffer ``out`` for this frame."""
     shot = plan.shots[shown.shot]
-    source = sources[shot.reference]
+    source = sources[(shot.reference, shot.grade)]
     window = plan.paths[shown.shot].at(shown.local_frame)
     if shown.whip:
         window = Window(window.cx + shown.whip * window.w, window.cy, window.w, window.angle)

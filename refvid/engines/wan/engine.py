@@ -17,6 +17,7 @@ import numpy as np
 
 from refvid.engines.base import CancelledFn, Plan, ProgressFn, VideoSpec
 from refvid.engines.wan.config import WanSettings
+from refvid.engines.wan.continuation import conditioning, join, to_pil
 from refvid.engines.wan.interpolate import retime
 from refvid.engines.wan.loading import (
     Resolved,
@@ -36,7 +37,6 @@ log = logging.getLogger(__name__)
 
 # Share of the progress bar spent denoising; the rest is retiming and upscaling.
 DENOISE_SHARE = 0.9
-_GRAY = 128  # "nothing here" value of a conditioning frame, as the VACE authors use
 
 
 class WanEngine:
@@ -166,7 +166,7 @@ class WanEngine:
             if cancelled is not None and cancelled():
                 raise Cancelled("generation cancelled")
             video, mask = (
-                (None, None) if number == 0 else _continuation(frames, length, segments.overlap)
+                (None, None) if number == 0 else conditioning(frames, length, segments.overlap)
             )
             log.info(
                 "wan segment %d/%d: %d frames at %dx%d",
@@ -182,7 +182,7 @@ class WanEngine:
                 negative_prompt_embeds=negative_embeds,
                 video=video,
                 mask=mask,
-                reference_images=[_to_pil(image) for image in reference_images] or None,
+                reference_images=[to_pil(image) for image in reference_images] or None,
                 height=height,
                 width=width,
                 num_frames=length,
@@ -192,7 +192,7 @@ class WanEngine:
                 output_type="np",
                 callback_on_step_end=on_step_end,
             )
-            _join(frames, _to_uint8(output.frames[0]), segments.overlap if number else 0)
+            join(frames, _to_uint8(output.frames[0]), segments.overlap if number else 0)
         return frames[: segments.needed]
 
     def _call(self, pipe: Any, **kwargs: Any) -> Any:
@@ -231,39 +231,6 @@ def _fit_reference(image: np.ndarray, width: int, height: int) -> np.ndarray:
     return cv2.resize(image, size, interpolation=interpolation)
 
 
-def _to_pil(image: np.ndarray) -> Any:
-    from PIL import Image
-
-    return Image.fromarray(np.ascontiguousarray(image))
-
-
 def _to_uint8(frames: np.ndarray) -> list[np.ndarray]:
     """Float frames in 0..1 (the pipeline's ``np`` output) to uint8 RGB."""
     return list(np.clip(frames * 255.0 + 0.5, 0, 255).astype(np.uint8))
-
-
-def _continuation(
-    frames: list[np.ndarray], length: int, overlap: int
-) -> tuple[list[Any], list[Any]]:
-    """Conditioning video and mask: keep the last ``overlap`` frames, generate the rest."""
-    from PIL import Image
-
-    height, width = frames[-1].shape[:2]
-    gray = Image.new("RGB", (width, height), (_GRAY, _GRAY, _GRAY))
-    keep, generate = Image.new("L", (width, height), 0), Image.new("L", (width, height), 255)
-    video = [_to_pil(frame) for frame in frames[-overlap:]] + [gray] * (length - overlap)
-    mask = [keep] * overlap + [generate] * (length - overlap)
-    return video, mask
-
-
-def _join(frames: list[np.ndarray], segment: list[np.ndarray], overlap: int) -> None:
-    """Append a segment whose first ``overlap`` frames re-render the end of ``frames``.
-
-    The re-rendered frames drift slightly in colour (VAE round trip), so the seam is a
-    short crossfade from the old frames to the new ones instead of a jump.
-    """
-    for offset in range(overlap):
-        weight = (offset + 1) / (overlap + 1)
-        index = len(frames) - overlap + offset
-        frames[index] = cv2.addWeighted(frames[index], 1.0 - weight, segment[offset], weight, 0.0)
-    frames.extend(segment[overlap:])
