@@ -133,4 +133,5 @@ def recover_dead(db: Database, settings: Settings) -> list[str]:
     return lifecycle.recover(
         db, dead_workers=nodes.dead_owners(db, settings.worker_stale_seconds), stale_before=None,
         max_attempts=settings.max_attempts, ttl=settings.result_ttl, expired_leases=True,
+        lease=settings.worker_stale_seconds,
     )

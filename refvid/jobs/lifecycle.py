@@ -231,13 +231,15 @@ def recover(
     max_attempts: int,
     ttl: float,
     expired_leases: bool = False,
+    lease: float = LEASE_SECONDS,
 ) -> list[str]:
     """Re-queue or fail PROCESSING jobs whose worker is provably gone; returns the ids touched.
 
     Gone means: its id is in ``dead_workers`` (a child seen dead, a node proven dead;
     None: every PROCESSING job, for tools only), its heartbeat is older than
     ``stale_before``, or — with ``expired_leases`` — its lease has run out by the
-    database's clock. Each move is fenced on the attempt seen, so a job that changed hands
+    database's clock (a job claimed before leases existed has none: its last heartbeat
+    plus ``lease`` stands in). Each move is fenced on the attempt seen, so a job that changed hands
     meanwhile is left alone. A job already started ``max_attempts`` times is failed and
     refunded, so a request that crashes its worker cannot crash workers forever.
     """
@@ -249,7 +251,11 @@ def recover(
     if stale_before is not None:
         conditions.append(func.coalesce(Job.heartbeat_at, Job.created_at) < stale_before)
     if expired_leases:
-        conditions.append(or_(Job.lease_expires_at.is_(None), Job.lease_expires_at < db_now()))
+        conditions.append(Job.lease_expires_at < db_now())
+        conditions.append(
+            Job.lease_expires_at.is_(None)
+            & (func.coalesce(Job.heartbeat_at, Job.created_at) < db_now(-lease))
+        )
     if not conditions:
         return []
     with db.read() as session:

@@ -38,6 +38,15 @@ def node_of(worker_id: str) -> str:
     return worker_id.split(".", 1)[0]
 
 
+def node_made(worker_id: str) -> bool:
+    """Whether a node named this worker (``<node>.<slot>.<start>.<pid>``), so the registry can judge it.
+
+    Any other owner (a tool, a test, a foreign process) is judged by its lease alone.
+    """
+    parts = worker_id.split(".")
+    return len(parts) == 4 and all(parts) and parts[3].isdigit()
+
+
 def register(db: Database, node_id: str, *, kind: str, pool: str = DEFAULT_POOL, slots: int = 0) -> None:
     """Record this process as a running node (or refresh its record)."""
     with db.write.begin() as session:
@@ -76,25 +85,25 @@ def _gone(pid: int) -> bool:
 def dead_owners(db: Database, stale_seconds: float) -> set[str]:
     """Worker ids of PROCESSING jobs whose node is provably dead (see the module's docstring)."""
     with db.read() as session:
-        owners = set(
-            session.scalars(
+        owners = {
+            owner
+            for owner in session.scalars(
                 select(Job.worker_id).where(Job.status == Status.PROCESSING, Job.worker_id.is_not(None))
             ).all()
-        )
+            if owner is not None and node_made(owner)
+        }
         if not owners:
             return set()
         nodes = {
             row.id: row
             for row in session.execute(
                 select(Node.id, Node.pid, Node.pid_space, (Node.last_seen < db_now(-stale_seconds)).label("stale"))
-                .where(Node.id.in_({node_of(owner) for owner in owners if owner}))
+                .where(Node.id.in_({node_of(owner) for owner in owners}))
             ).all()
         }
     here = pid_space()
     dead: set[str] = set()
     for owner in owners:
-        if owner is None:
-            continue
         node = nodes.get(node_of(owner))
         if node is None or node.stale or (node.pid_space == here and _gone(node.pid)):
             dead.add(owner)

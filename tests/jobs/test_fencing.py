@@ -17,7 +17,7 @@ import requests
 from sqlalchemy import select
 
 from refvid.billing.ledger import entries_for
-from refvid.db import Database
+from refvid.db import Database, db_now
 from refvid.jobs import lifecycle, store
 from refvid.jobs.models import Job, Status
 from refvid.storage import LocalStorage
@@ -34,7 +34,7 @@ def _expire_leases(db: Database) -> None:
     """Let every lease run out now, as if its worker had been silent for too long."""
     with db.write.begin() as session:
         session.execute(
-            Job.__table__.update().where(Job.status == Status.PROCESSING).values(lease_expires_at=None)
+            Job.__table__.update().where(Job.status == Status.PROCESSING).values(lease_expires_at=db_now(-1))
         )
 
 
