@@ -38,6 +38,7 @@ pytestmark = pytest.mark.slow  # four processes, real renders
 
 V2 = "/v2/vidu-q1-reference-to-video"
 FINAL = {"COMPLETED", "FAILED", "CANCELLED"}
+RATE_LIMIT = 60  # submits per key per minute, on every node: enough for each scenario's key
 
 
 class _Hooks(BaseHTTPRequestHandler):
@@ -91,7 +92,7 @@ def cluster(database: str, s3_server: str, tmp_path_factory: pytest.TempPathFact
     env = {
         **aws, "NO_PROXY": "127.0.0.1,localhost", "CUDA_VISIBLE_DEVICES": "",
         "REFVID_DATABASE_URL": database, "REFVID_RESULTS_URL": f"s3://{bucket}/results",
-        "REFVID_RATE_LIMIT": "1000", "REFVID_MAX_QUEUE": "100", "REFVID_POLL_INTERVAL": "0.05",
+        "REFVID_RATE_LIMIT": str(RATE_LIMIT), "REFVID_MAX_QUEUE": "100", "REFVID_POLL_INTERVAL": "0.05",
         "REFVID_WEBHOOK_BACKOFF": "0.3,0.3", "REFVID_ALLOW_PRIVATE_NETWORKS": "127.0.0.0/8",
         "REFVID_WORKER_STALE_SECONDS": "20",
     }
@@ -203,6 +204,26 @@ def test_fifty_concurrent_submits_on_two_nodes_charge_exactly_what_the_key_affor
     for answer in answers:  # nothing to render here: cancel (and refund) them
         if answer.status_code == 202:
             requests.post(answer.json()["cancel_url"], headers={"x-api-key": key}, timeout=30)
+
+
+def test_the_rate_limit_is_counted_once_across_api_nodes(cluster: Cluster, db: Database) -> None:
+    a, b = _node(cluster, "a"), _node(cluster, "b")
+    key, _ = _key(db, "5")
+    # Invalid bodies: each takes a rate token (checked first), then fails validation (422).
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        codes = list(
+            pool.map(
+                lambda n: requests.post(
+                    (a, b)[n % 2].url + V2, json={"prompt": ""}, headers={"x-api-key": key}, timeout=60
+                ).status_code,
+                range(2 * RATE_LIMIT),
+            )
+        )
+    refilled = (time.monotonic() - started) * RATE_LIMIT / 60 + 2  # tokens that came back meanwhile
+    assert set(codes) == {422, 429}
+    # Per-node buckets would let RATE_LIMIT through on each node; the shared one, once.
+    assert RATE_LIMIT <= codes.count(422) <= RATE_LIMIT + refilled, codes.count(422)
 
 
 def test_a_killed_worker_machine_s_job_completes_elsewhere_charged_once(cluster: Cluster, db: Database) -> None:
