@@ -123,3 +123,26 @@ def test_postgres_from_the_baseline_reaches_the_models_schema(empty_pg_url: str)
     migrations.upgrade(engine)
     assert _differences(engine) == []
     engine.dispose()
+
+
+@pytest.mark.slow
+def test_a_first_release_result_downloads_after_the_upgrade(tmp_path: Path) -> None:
+    import requests
+    from sqlalchemy import update
+
+    from ..api.live import LiveServer, make_settings
+
+    home = tmp_path / "home"
+    _first_release_home(home)
+    legacy = home / "results" / "req_old"  # where the first release wrote its files
+    legacy.mkdir(parents=True)
+    (legacy / "video.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42old")
+    server = LiveServer(make_settings(home, workers=0)).start()
+    try:
+        key, _, key_id = server.key("1")
+        with server.state.db.write.begin() as session:
+            session.execute(update(Job).where(Job.id == "req_old").values(key_id=key_id))
+        video = requests.get(f"{server.url}/v2/requests/req_old/video", headers={"x-api-key": key}, timeout=30)
+        assert video.status_code == 200 and video.content.endswith(b"ftypmp42old")
+    finally:
+        server.stop()
