@@ -12,7 +12,6 @@ background, seeded by how far each pixel's colour is from the picture's border c
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
@@ -22,6 +21,7 @@ import cv2
 import numpy as np
 
 from refvid.vision import fill, matte
+from refvid.vision.detect import content_key
 from refvid.vision.faces import Face, detect_faces
 from refvid.vision.landmarks import FaceLandmarks, face_landmarks
 
@@ -71,9 +71,10 @@ class Cutout:
     def on_background(self, rgb: tuple[int, int, int]) -> np.ndarray:
         """The subject over a flat colour (uint8 RGB, image size), e.g. white for a VACE reference.
 
-        When the analysis failed there is no subject to isolate: the picture comes back as it is.
+        When there is no subject to isolate (a failed analysis, a close-up with no matte) the
+        picture comes back as it is.
         """
-        if self.failed:
+        if self.failed or not self.matte.any():
             return np.array(self.foreground)
         alpha = self.matte[:, :, None]
         colour = np.asarray(rgb, np.float32).reshape(1, 1, 3)
@@ -83,13 +84,6 @@ class Cutout:
 
 _cache: OrderedDict[str, Cutout] = OrderedDict()
 _cache_lock = threading.Lock()
-
-
-def content_key(image: np.ndarray) -> str:
-    """A hash of the pixels and their shape: equal pictures share one analysis."""
-    digest = hashlib.blake2b(repr((image.shape, image.dtype.str)).encode(), digest_size=20)
-    digest.update(np.ascontiguousarray(image).data)
-    return digest.hexdigest()
 
 
 def cutout(image: np.ndarray) -> Cutout:
@@ -142,8 +136,10 @@ def analyse(image: np.ndarray) -> Cutout:
     coarse = subject
     area = float(coarse.mean())
     if kind == "object" and area < MIN_OBJECT_AREA:
-        return _frozen(_with_faces(failed(image, "no subject stands apart from the background "
-                                          "(a close-up or a busy picture): shown as a shot"), faces))
+        # Not a failure: the picture is shown whole, as a shot.
+        return _frozen(replace(failed(image, "no subject stands apart from the background "
+                                      "(a close-up or a busy picture): shown as a shot"),
+                               failed=False, kind="object", faces=faces))
     if area < MIN_AREA:
         return _frozen(_with_faces(failed(image, "the subject is too small to cut out"), faces))
 

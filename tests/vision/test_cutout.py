@@ -89,7 +89,8 @@ def test_people_carry_faces_and_landmarks(results: dict[str, Cutout]) -> None:
 
 def test_a_close_up_that_fills_the_frame_is_a_shot(results: dict[str, Cutout]) -> None:
     cat = results["chelsea"]
-    assert cat.presentation == "shot" and not cat.usable and cat.reason
+    assert cat.presentation == "shot" and not cat.usable and cat.reason and not cat.failed
+    assert np.array_equal(cat.on_background((255, 255, 255)), cat.foreground)  # the picture as it is
 
 
 def test_a_close_up_portrait_is_a_shot(astronaut: np.ndarray) -> None:

@@ -36,7 +36,7 @@ _NAME_NOISE = frozenset(
 @dataclass(frozen=True)
 class Cast:
     """The reference a shot shows and why: how ("mention", "content", "order", "back to",
-    "repeat") and the prompt words that chose it (empty for order and repeat)."""
+    "same subject", "repeat") and the prompt words that chose it (empty for order and repeat)."""
 
     reference: int
     how: str
@@ -123,6 +123,7 @@ class Wish:
     mention_text: str = ""  # the words of the first mention, e.g. "image 2"
     words: frozenset[str] = frozenset()
     back_to: bool = False
+    continues: bool = False  # the same subject as the shot before ("Then a close-up.")
 
 
 def cast(
@@ -140,7 +141,9 @@ def cast(
     # "back to the man": the shot returns to an earlier one that shared a subject word.
     returns: dict[int, int] = {}
     for i, wish in enumerate(wishes):
-        if wish.back_to and not wish.mentions and i > 0:
+        if wish.continues and not wish.mentions and i > 0:
+            returns[i] = i - 1
+        elif wish.back_to and not wish.mentions and i > 0:
             earlier = next((j for j in range(i) if wishes[j].words & wish.words and j not in returns), None)
             returns[i] = earlier if earlier is not None else max(0, i - 2)
 
@@ -190,6 +193,8 @@ def cast(
     for i, (wish, r) in enumerate(zip(wishes, chosen, strict=True)):
         if wish.mentions and r == wish.mentions[0]:
             casts.append(Cast(r, "mention", (wish.mention_text,) if wish.mention_text else ()))
+        elif i in returns and wish.continues:
+            casts.append(Cast(r, "same subject"))
         elif i in returns:
             casts.append(Cast(r, "back to", tuple(sorted(wish.words & wishes[returns[i]].words))))
         elif evidence[i][r].strength > 0:
@@ -200,7 +205,7 @@ def cast(
     return _everyone(casts, n) if cover_first else casts
 
 
-_WEAKEST_FIRST = ("repeat", "back to", "order", "content", "mention")
+_WEAKEST_FIRST = ("repeat", "back to", "same subject", "order", "content", "mention")
 
 
 def _everyone(casts: list[Cast], n: int) -> list[Cast]:

@@ -41,6 +41,7 @@ class ShotText:
     mention_text: str = ""  # the words of the first mention ("image 2")
     words: set[str] = field(default_factory=set)  # subject words, for content and "back to the man"
     back_to: bool = False
+    continues: bool = False  # "Then a close-up.": a new framing of the shot before's subject
     framing: str | None = None
     moves: list[str] = field(default_factory=list)  # one, or two for "push in, then pan right"
     transition_in: str | None = None
@@ -105,6 +106,7 @@ class Script:
     warnings: list[str]
     ending: str | None = None  # "fade": the video fades to black at its end
     grade: str = "none"  # the grade of every shot that has none of its own
+    amplitude: str | None = None  # likewise the movement amplitude ("slow", "dramatic" ...)
     titles: list[str] = field(default_factory=list)  # title and mood lines that are not shots
 
 
@@ -126,7 +128,8 @@ def read_prompt(prompt: str, reference_count: int) -> Script:
             own.append(_read_piece(carried, number, reference_count, warnings))
         pieces += _join_sentence(own, whole_sentence=len(own) == 1)
     ending = _ending(pieces)
-    grade = _global_grade(pieces)
+    grade = _global(pieces, "grade") or "none"
+    amplitude = _global(pieces, "amplitude")
     pieces = _attach_direction(pieces)
     return Script(
         pieces=pieces,
@@ -134,6 +137,7 @@ def read_prompt(prompt: str, reference_count: int) -> Script:
         warnings=warnings,
         ending=ending,
         grade=grade,
+        amplitude=amplitude,
     )
 
 
@@ -153,6 +157,9 @@ def _read_piece(text: str, sentence: int, reference_count: int, warnings: list[s
         if found:
             said[key] = [words_ for _, words_ in found]
     moves = list(dict.fromkeys(value for value, _ in vocab.all_matches(vocab.MOVES, text)))
+    framing = vocab.first_match(vocab.FRAMINGS, text)
+    # A cue with a new framing and no subject ("Then a close-up.") is a shot of the same subject.
+    continues = not mentions and not subject_words and framing is not None and bool(_LEADING_CUE.match(text))
     return ShotText(
         text=text,
         sentence=sentence,
@@ -160,13 +167,14 @@ def _read_piece(text: str, sentence: int, reference_count: int, warnings: list[s
         mention_text=mention_text,
         words=subject_words,
         back_to=bool(vocab.BACK_TO.search(text)),
-        framing=vocab.first_match(vocab.FRAMINGS, text),
+        continues=continues,
+        framing=framing,
         moves=moves,
         transition_in=vocab.first_match(vocab.TRANSITIONS_IN, text),
         transition_out=vocab.first_match(vocab.TRANSITIONS_OUT, text),
         grade=vocab.first_match(vocab.GRADES, text),
         amplitude=vocab.first_match(vocab.AMPLITUDE_WORDS, text),
-        direction_only=not mentions and not subject_words,
+        direction_only=not mentions and not subject_words and not continues,
         title_like=not mentions and bool(subject_words) and bool(subject_words & vocab.TITLE_WORDS),
         whole_video=bool(vocab.WHOLE_VIDEO.search(text)),
         said=said,
@@ -201,19 +209,26 @@ def _ending(pieces: list[ShotText]) -> str | None:
     return None
 
 
-def _global_grade(pieces: list[ShotText]) -> str:
-    """The grade for shots without their own: from sentences about no subject or about the
-    whole video, or from a prompt of one piece. A grade inside one shot's sentence stays there."""
+def _global(pieces: list[ShotText], name: str) -> str | None:
+    """The grade (or amplitude) of shots without their own: from sentences about no subject
+    or about the whole video, or from a prompt of one piece. One inside a shot's sentence
+    stays with that shot."""
     single = len([p for p in pieces if not p.direction_only]) <= 1
     for piece in pieces:
-        if piece.grade and (piece.direction_only or piece.whole_video or piece.title_like or single):
-            grade = piece.grade
+        value = getattr(piece, name)
+        if value and (piece.direction_only or piece.whole_video or piece.title_like or single):
             for other in pieces:
-                if other.grade == grade and (other.direction_only or other.whole_video or other.title_like or single):
-                    other.grade = None
-            return grade
-    return "none"
+                if getattr(other, name) == value and (
+                    other.direction_only or other.whole_video or other.title_like or single
+                ):
+                    setattr(other, name, None)
+            return str(value)
+    return None
 
+
+_LEADING_CUE = re.compile(
+    r"\s*(?:and then|then|next|finally|after that|afterwards|later|cut(?:s|ting)? to|now)\b", re.IGNORECASE
+)
 
 _FILLER = re.compile(
     r"\b(?:then|next|finally|and|the|a|an|on|onto|to|of|with|in|into|out|up|down|left|right|"
@@ -367,7 +382,7 @@ def plan_shots(
 
 
 def _wish(piece: ShotText) -> Wish:
-    return Wish(tuple(piece.mentions), piece.mention_text, frozenset(piece.words), piece.back_to)
+    return Wish(tuple(piece.mentions), piece.mention_text, frozenset(piece.words), piece.back_to, piece.continues)
 
 
 def _fold_titles(script: Script, reference_count: int, matcher: Matcher) -> list[ShotText]:

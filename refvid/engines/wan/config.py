@@ -143,6 +143,17 @@ class WanSettings(BaseSettings):
         return long_side, short_side
 
     @property
+    def size_warning(self) -> str | None:
+        """Why this model/size pair is likely to look worse than it could, if it is."""
+        if "1.3b" in self.model.lower() and min(self.base_size) >= 720:
+            long_side, short_side = self.base_size
+            return (
+                f"the 1.3B checkpoint is documented for 480p; at {long_side}x{short_side} expect "
+                "artefacts and much longer renders: set REFVID_WAN_RESOLUTION=480p or use the 14B model"
+            )
+        return None
+
+    @property
     def resolved_flow_shift(self) -> float:
         """The flow shift set, else the VACE authors' (the same at 480p and 720p)."""
         return self.flow_shift if self.flow_shift is not None else VACE_FLOW_SHIFT

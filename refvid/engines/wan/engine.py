@@ -12,7 +12,6 @@ import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import cv2
 import numpy as np
 
 from refvid.engines.base import CancelledFn, Plan, ProgressFn, VideoSpec
@@ -26,8 +25,10 @@ from refvid.engines.wan.loading import (
     release_memory,
     render_lock,
 )
+from refvid.engines.wan.plan import WanPlan
 from refvid.engines.wan.prompting import build_prompt
-from refvid.engines.wan.sizes import SegmentPlan, native_size, output_positions, plan_segments
+from refvid.engines.wan.references import choose, vace_images
+from refvid.engines.wan.sizes import native_size, output_positions, plan_segments
 from refvid.errors import Cancelled, EngineUnavailable
 from refvid.media.color import rgb_to_i420
 from refvid.references import Reference
@@ -70,28 +71,31 @@ class WanEngine:
         segments = plan_segments(
             request.duration, settings.fps, settings.segment_frames, settings.overlap_frames
         )
-        details: dict[str, Any] = {
-            "model": settings.model,
-            "device": self.resolved.device,
-            "dtype": settings.dtype,
-            "offload": settings.offload,
-            "native_width": native_width,
-            "native_height": native_height,
-            "native_fps": settings.fps,
-            "native_frames": segments.needed,
-            "segments": list(segments.lengths),
-            "overlap_frames": segments.overlap,
-            "steps": settings.steps,
-            "guidance": settings.guidance,
-            "flow_shift": settings.resolved_flow_shift,
-            "prompt": build_prompt(request),
-            "negative_prompt": settings.negative_prompt,
-            "references": len(references),
-            "upscaled": (native_width, native_height) != (spec.width, spec.height),
-            "retiming": "DIS optical flow, both neighbours warped and blended; Lanczos upscale",
-        }
+        warnings = [w for w in (settings.size_warning,) if w is not None]
+        for warning in warnings:
+            log.warning("wan: %s", warning)
+        wan = WanPlan(
+            model=settings.model,
+            device=self.resolved.device,
+            dtype=settings.dtype,
+            offload=settings.offload,
+            native_width=native_width,
+            native_height=native_height,
+            native_fps=settings.fps,
+            segments=segments,
+            steps=settings.steps,
+            guidance=settings.guidance,
+            flow_shift=settings.resolved_flow_shift,
+            prompt=build_prompt(request),
+            negative_prompt=settings.negative_prompt,
+            references=tuple(choose(references)),
+            upscaled=(native_width, native_height) != (spec.width, spec.height),
+            warnings=tuple(warnings),
+        )
         # Wan renders one continuous take; a continuation segment is not a cut.
-        return Plan(engine=self.name, seed=request.seed, spec=spec, cut_times=[], details=details)
+        return Plan(
+            engine=self.name, seed=request.seed, spec=spec, cut_times=[], details=wan.to_details()
+        )
 
     def render(
         self,
@@ -105,7 +109,7 @@ class WanEngine:
         with render_lock:
             native = self._native_frames(plan, references, progress, cancelled)
         positions = output_positions(
-            plan.spec.frame_count, plan.details["native_fps"], plan.spec.fps
+            plan.spec.frame_count, WanPlan.from_details(plan.details).native_fps, plan.spec.fps
         )
         total = len(positions)
         size = (plan.spec.width, plan.spec.height)
@@ -125,18 +129,14 @@ class WanEngine:
     ) -> list[np.ndarray]:
         import torch
 
-        details = plan.details
-        width, height = details["native_width"], details["native_height"]
-        segments = SegmentPlan(
-            needed=details["native_frames"],
-            lengths=tuple(details["segments"]),
-            overlap=details["overlap_frames"],
-        )
+        wan = WanPlan.from_details(plan.details)
+        width, height = wan.native_width, wan.native_height
+        segments = wan.segments
         pipe = get_pipeline(self.settings, self.resolved)
-        reference_images = [_fit_reference(ref.image, width, height) for ref in references]
+        reference_images = vace_images(references, width, height)
         # A CPU generator gives the same starting noise for a seed on any GPU.
         generator = torch.Generator(device="cpu").manual_seed(plan.seed)
-        steps = details["steps"]
+        steps = wan.steps
         total_steps = steps * len(segments.lengths)
         done = [0]
 
@@ -153,10 +153,10 @@ class WanEngine:
             return tensors
 
         # Encoded once per job (the negative once per process) and shared by every segment.
-        negative = details["negative_prompt"] if details["guidance"] > 1.0 else None
+        negative = wan.negative
         try:
             prompt_embeds, negative_embeds = encode_prompts(
-                self.settings, pipe, details["prompt"], negative
+                self.settings, pipe, wan.prompt, negative
             )
         except BaseException:
             self._cleanup(pipe)
@@ -187,7 +187,7 @@ class WanEngine:
                 width=width,
                 num_frames=length,
                 num_inference_steps=steps,
-                guidance_scale=details["guidance"],
+                guidance_scale=wan.guidance,
                 generator=generator,
                 output_type="np",
                 callback_on_step_end=on_step_end,
@@ -218,17 +218,6 @@ class WanEngine:
             pipe.maybe_free_model_hooks()
         finally:
             release_memory()
-
-
-def _fit_reference(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Resize to fit the native frame (the pipeline pads the rest), with a proper filter."""
-    source_height, source_width = image.shape[:2]
-    scale = min(width / source_width, height / source_height)
-    size = (max(1, round(source_width * scale)), max(1, round(source_height * scale)))
-    if size == (source_width, source_height):
-        return image
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-    return cv2.resize(image, size, interpolation=interpolation)
 
 
 def _to_uint8(frames: np.ndarray) -> list[np.ndarray]:

@@ -159,6 +159,14 @@ def get_pipeline(settings: WanSettings, resolved: Resolved) -> Any:
         return pipe
 
 
+def adopt_pipeline(settings: WanSettings, pipe: Any) -> None:
+    """Serve ``pipe`` (already built and placed) for ``settings``, e.g. random weights in a benchmark."""
+    with _lock:
+        _pipelines.clear()
+        _negative_embeds.clear()
+        _pipelines[settings.cache_key()] = pipe
+
+
 def clear_cache() -> None:
     """Drop the warm pipeline (tests; an operator switching models)."""
     with _lock:

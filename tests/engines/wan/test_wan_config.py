@@ -93,3 +93,19 @@ def test_cache_key_follows_loading_settings() -> None:
     base = WanSettings()
     assert base.cache_key() == WanSettings(steps=7).cache_key()  # steps do not reload
     assert base.cache_key() != WanSettings(offload="model").cache_key()
+
+
+def test_a_13b_model_at_720p_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
+    from refvid.engines.wan.engine import WanEngine
+    from refvid.engines.wan.loading import Resolved
+    from refvid.request import GenerationRequest
+
+    small = WanSettings(model="/models/Wan2.1-VACE-1.3B-diffusers", resolution="720p")
+    assert small.size_warning is not None and "480p" in small.size_warning
+    assert WanSettings(model="/models/Wan2.1-VACE-1.3B-diffusers").size_warning is None
+    assert WanSettings(model="Wan-AI/Wan2.1-VACE-14B-diffusers").size_warning is None
+    request = GenerationRequest.model_validate({"prompt": "a man", "image_urls": ["x"], "seed": 1})
+    with caplog.at_level("WARNING"):
+        plan = WanEngine(small, Resolved(model_dir="unused", device="cpu")).plan(request, [])
+    assert plan.details["warnings"] == [small.size_warning]
+    assert "documented for 480p" in caplog.text
