@@ -9,7 +9,7 @@ LOCK   := -c constraints.txt
 # torch goes in before anything that depends on it, pinned to the CPU build, so pip never pulls CUDA.
 TORCH  := torch==2.13.0
 
-.PHONY: demo test test-fast lint serve clean chromium lock models
+.PHONY: demo test test-fast lint serve clean chromium postgres lock models
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ demo: $(VENV)/.base models
 models: $(VENV)/.base
 	$(BIN)/python -m refvid.vision.models
 
-test: $(VENV)/.dev chromium models
+test: $(VENV)/.dev chromium postgres models
 	$(BIN)/ruff check refvid tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
@@ -50,6 +50,17 @@ chromium:
 	  { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; } \
 	    || echo "could not install chromium with apt-get: the browser tests will be skipped"; \
 	else echo "chromium is not installed and apt-get needs root: the browser tests will be skipped (apt-get install chromium)"; fi
+
+# The scale-out tests (queue, leases, a two-node cluster) use PostgreSQL on 127.0.0.1:5432 with
+# trust auth, each test making and dropping its own database. Started here when it is
+# installed but stopped; without it those tests are skipped with the reason.
+postgres:
+	@if command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 5432; then :; \
+	elif command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then \
+	  echo "starting PostgreSQL for the scale-out tests"; \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n1) main start \
+	    || echo "could not start PostgreSQL: the scale-out tests will be skipped"; \
+	else echo "no PostgreSQL on 127.0.0.1:5432: the scale-out tests will be skipped"; fi
 
 serve: $(VENV)/.base
 	$(BIN)/refvid serve --dev-key

@@ -6,7 +6,7 @@ import ipaddress
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
@@ -30,8 +30,27 @@ class Settings(BaseSettings):
 
     home: Path = Field(default_factory=_default_home, description="Data directory: database and results.")
     database_url: str = Field(default="", description="SQLAlchemy URL; empty means SQLite in REFVID_HOME.")
+    auto_migrate: bool | None = Field(
+        default=None,
+        description="Upgrade the schema at start; empty: yes on SQLite, no elsewhere (run `refvid db upgrade`).",
+    )
+    results_url: str = Field(
+        default="",
+        description="Where results live: empty for REFVID_HOME/results, a folder, or s3://bucket/prefix.",
+    )
+    results_delivery: Literal["redirect", "stream"] = Field(
+        default="redirect",
+        description="Object storage downloads: a redirect to a presigned URL, or streamed by the API.",
+    )
+    results_url_seconds: int = Field(
+        default=300, ge=1, le=7 * 24 * 3600, description="Lifetime of a presigned download URL."
+    )
     engine: str = Field(default="motion", description="Engine that renders: motion (CPU) or wan (GPU).")
     workers: int = Field(default=1, ge=0, le=64, description="Render worker processes.")
+    pool: str = Field(
+        default="default", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Queue that this node's submits go to and its workers claim from.",
+    )
     api_processes: int = Field(
         default=0, ge=0, le=64, description="API processes sharing the port; 0: one per CPU (at most 8).",
     )
@@ -71,7 +90,11 @@ class Settings(BaseSettings):
         default=2, ge=1, description="Webhook deliveries in flight to one host, and for one key."
     )
     max_attempts: int = Field(default=2, ge=1, description="Times a job is started before a crash fails it.")
-    worker_stale_seconds: float = Field(default=120.0, gt=0, description="Heartbeat age that marks a worker dead.")
+    worker_stale_seconds: float = Field(
+        default=120.0, gt=0,
+        description="Lease of a rendering job (database time), renewed by its worker's beats; "
+        "past it, any node puts the job back in the queue. Also a node's registration.",
+    )
     poll_interval: float = Field(default=0.05, gt=0, description="Seconds between job-store polls.")
     public_url: str = Field(
         default="", description="Base URL for links in answers and webhooks; empty: the request's Host."
@@ -113,6 +136,18 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("results_url")
+    @classmethod
+    def _results_url(cls, value: str) -> str:
+        value = value.strip()
+        parts = urlsplit(value)
+        if parts.scheme == "s3":
+            if not parts.netloc or parts.query or parts.fragment:
+                raise ValueError("must be s3://bucket or s3://bucket/prefix (no query string)")
+        elif "://" in value:
+            raise ValueError("must be a folder or s3://bucket/prefix (other schemes are not supported)")
+        return value
+
     @field_validator("metrics_listen")
     @classmethod
     def _listen(cls, value: str) -> str:
@@ -143,7 +178,9 @@ class Settings(BaseSettings):
 
     @property
     def results_dir(self) -> Path:
-        """Where finished videos and covers live until they expire."""
+        """The local folder of finished videos and covers (with object storage: unused)."""
+        if self.results_url and not self.results_url.startswith("s3://"):
+            return Path(self.results_url).expanduser()
         return self.home / "results"
 
 

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from refvid.billing import models as _billing_tables  # noqa: F401  (registers the tables)
 from refvid.config import Settings
 from refvid.jobs import models as _job_tables  # noqa: F401
-from refvid.orm import Base, utcnow
+from refvid.orm import Base, db_now, utcnow
 from refvid.private import private_dir, private_file
 
-__all__ = ["Base", "Database", "open_db", "utcnow"]
+__all__ = ["Base", "Database", "db_now", "open_db", "utcnow"]
 
 
 def _sqlite_engine(url: str, *, immediate: bool, wal_max_bytes: int) -> Engine:
@@ -104,8 +104,8 @@ def trim_wal(db: Database, max_bytes: int) -> bool:
     return not busy
 
 
-def open_db(settings: Settings) -> Database:
-    """Connect, create the tables if needed, and return the session factories."""
+def connect(settings: Settings) -> Database:
+    """The session factories, without looking at the schema (``refvid db`` starts here)."""
     url = settings.db_url
     if url.startswith("sqlite"):
         private_dir(settings.home)
@@ -121,9 +121,30 @@ def open_db(settings: Settings) -> Database:
         reader = _sqlite_engine(url, immediate=False, wal_max_bytes=settings.wal_max_bytes)
     else:
         writer = reader = create_engine(url, pool_pre_ping=True)
-    Base.metadata.create_all(writer)
     return Database(
         engine=writer,
         write=sessionmaker(writer, expire_on_commit=False),
         read=sessionmaker(reader, expire_on_commit=False),
     )
+
+
+def open_db(settings: Settings, *, migrate: bool | None = None) -> Database:
+    """Connect, bring the schema up to date (or check it is), and return the session factories.
+
+    ``migrate`` defaults to ``REFVID_AUTO_MIGRATE``, itself on for SQLite (the embedded
+    default upgrades on start, nothing to type) and off for other databases, whose operators
+    run ``refvid db upgrade`` once per release: a process started on an older schema then
+    stops with that instruction instead of running half-migrated.
+    """
+    from refvid import migrations
+
+    db = connect(settings)
+    if migrate is None:
+        migrate = settings.auto_migrate
+    if migrate is None:
+        migrate = db.engine.dialect.name == "sqlite"
+    if migrate:
+        migrations.upgrade(db.engine)
+    else:
+        migrations.check(db.engine)
+    return db

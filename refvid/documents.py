@@ -189,12 +189,23 @@ class Health(_Document):
     status: str
 
 
+class PoolState(_Document):
+    """One queue as the database sees it, across every node: what an autoscaler reads."""
+
+    queued: int = Field(description="Requests waiting in this pool.")
+    nodes: int = Field(description="Registered nodes (serve or worker) that claim from it.")
+    slots: int = Field(description="Render processes those nodes are configured to run.")
+    workers: int = Field(description="Render processes running now, as last reported.")
+    last_seen_seconds: float | None = Field(description="Age of the freshest node report.")
+
+
 class Readiness(_Document):
     """``GET /readyz`` when ready (503 with an error body otherwise)."""
 
     status: str
-    workers: int
+    workers: int = Field(description="Render processes of this node.")
     problems: list[str]
+    pools: dict[str, PoolState] = Field(default_factory=dict, description="Every pool, from the database.")
 
 
 class NotReady(ErrorBody):
@@ -203,3 +214,4 @@ class NotReady(ErrorBody):
     status: str
     workers: int
     problems: list[str]
+    pools: dict[str, PoolState] = Field(default_factory=dict)

@@ -19,6 +19,8 @@ from refvid.api.ratelimit import RateLimiter
 from refvid.api.streams import StreamHub
 from refvid.config import Settings, get_settings
 from refvid.db import open_db
+from refvid.jobs.notify import JobEvents
+from refvid.storage import open_storage
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +57,8 @@ def create_app(
         workers_alive = lambda: background.workers_alive  # noqa: E731
     assert workers_alive is not None
     share = max(1, api_processes)
-    metrics = Metrics(db, workers_alive)
+    metrics = Metrics(db, workers_alive, settings.worker_stale_seconds)
+    job_events = JobEvents(db.engine)
     state = AppState(
         settings=settings, db=db, limiter=RateLimiter(db, "submit", settings.rate_limit), metrics=metrics,
         dispatcher=background.dispatcher if background is not None else None,
@@ -64,11 +67,15 @@ def create_app(
         streams=StreamHub(
             per_key=settings.sse_per_key, total=max(1, settings.sse_total // share),
             poll=max(0.1, settings.poll_interval),
+            wait=job_events.wait,
         ),
+        storage=open_storage(settings),
+        job_events=job_events,
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        job_events.start()
         if background is not None:
             background.start(metrics)
         try:
@@ -76,6 +83,7 @@ def create_app(
         finally:
             if background is not None:
                 background.stop()
+            job_events.stop()
             db.dispose()
 
     app = FastAPI(

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import anyio
@@ -26,6 +27,8 @@ from refvid.billing.models import ApiKey
 from refvid.config import Settings
 from refvid.db import Database
 from refvid.jobs.dispatch import LocalDispatcher
+from refvid.jobs.notify import JobEvents
+from refvid.storage import LocalStorage, Storage
 
 M = TypeVar("M", bound=BaseModel)
 HASH_SLICE = 1 << 20
@@ -49,6 +52,10 @@ class AppState:
     bodies: BodyBudget = field(default_factory=lambda: BodyBudget(256 * 1024 * 1024))
     # Open status streams and their shared feeds (REFVID_SSE_PER_KEY, REFVID_SSE_TOTAL).
     streams: StreamHub = field(default_factory=lambda: StreamHub(per_key=20, total=200, poll=0.1))
+    # Wake-ups of v1 waits and status streams: one LISTEN connection per process (PostgreSQL).
+    job_events: JobEvents = field(default_factory=lambda: JobEvents(None))
+    # Where results live (REFVID_RESULTS_URL): a local folder or an S3-compatible bucket.
+    storage: Storage = field(default_factory=lambda: LocalStorage(Path("results")))
 
 
 def app_state(request: Request) -> AppState:

@@ -14,6 +14,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
 from refvid.db import Database
+from refvid.jobs import nodes
 from refvid.jobs.models import Job, Status
 
 HTTP_METHODS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -31,8 +32,8 @@ def method_label(method: str) -> str:
 class _JobCollector(Collector):
     """Counts read from the job store, so they are right across worker processes."""
 
-    def __init__(self, db: Database, workers_alive: Callable[[], int]) -> None:
-        self.db, self.workers_alive = db, workers_alive
+    def __init__(self, db: Database, workers_alive: Callable[[], int], stale_seconds: float) -> None:
+        self.db, self.workers_alive, self.stale_seconds = db, workers_alive, stale_seconds
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         with self.db.read() as session:
@@ -48,6 +49,25 @@ class _JobCollector(Collector):
         yield GaugeMetricFamily(
             "refvid_workers_alive", "Render worker processes running", value=float(self.workers_alive())
         )
+        yield from _pool_gauges(nodes.pools(self.db, self.stale_seconds))
+
+
+def _pool_gauges(pools: dict[str, nodes.PoolTotals]) -> Iterator[GaugeMetricFamily]:
+    """Per pool, across every node (from the database): what an autoscaler reads."""
+    gauges = {
+        "queued": GaugeMetricFamily("refvid_pool_queue_depth", "Requests waiting, per pool", labels=["pool"]),
+        "workers": GaugeMetricFamily(
+            "refvid_pool_workers", "Render processes running on registered nodes, per pool", labels=["pool"]
+        ),
+        "slots": GaugeMetricFamily(
+            "refvid_pool_slots", "Render processes registered nodes are set to run, per pool", labels=["pool"]
+        ),
+        "nodes": GaugeMetricFamily("refvid_pool_nodes", "Registered nodes, per pool", labels=["pool"]),
+    }
+    for name, pool in pools.items():
+        for field, gauge in gauges.items():
+            gauge.add_metric([name], float(getattr(pool, field)))
+    yield from gauges.values()
 
 
 def multiprocess_dir() -> str | None:
@@ -63,7 +83,7 @@ class Metrics:
     each process writes its counts to a file there, and ``exposed`` sums them all.
     """
 
-    def __init__(self, db: Database, workers_alive: Callable[[], int]) -> None:
+    def __init__(self, db: Database, workers_alive: Callable[[], int], stale_seconds: float = 120.0) -> None:
         self.registry = CollectorRegistry()
         self.http_requests = Counter(
             "refvid_http_requests", "HTTP requests", ["method", "route", "status"],
@@ -85,7 +105,7 @@ class Metrics:
         if shared is not None:
             self.exposed = CollectorRegistry()
             MultiProcessCollector(self.exposed, path=shared)
-        self.exposed.register(_JobCollector(db, workers_alive))
+        self.exposed.register(_JobCollector(db, workers_alive, stale_seconds))
 
     def serve(self, listen: str) -> WSGIServer:
         """Serve the exposed registry on ``host:port`` from a background thread (``REFVID_METRICS_LISTEN``)."""

@@ -28,6 +28,9 @@ STREAM_RETRY_SECONDS: Final = 10.0
 Load = Callable[[], Awaitable[tuple[StatusDocument | None, bool]]]
 """Reads (the request's status document, whether its key is revoked) from the store."""
 
+Wait = Callable[[str, float], Awaitable[object]]
+"""Waits before the next read of one request: (job id, poll interval)."""
+
 
 @dataclass
 class Update:
@@ -72,8 +75,12 @@ class StreamsFull(Exception):
 class StreamHub:
     """Open status streams: their number, and the shared feeds they read."""
 
-    def __init__(self, *, per_key: int, total: int, poll: float) -> None:
+    def __init__(
+        self, *, per_key: int, total: int, poll: float, wait: Wait | None = None
+    ) -> None:
         self.per_key, self.total, self.poll = per_key, total, poll
+        # Between two reads of a request: a plain sleep, or (PostgreSQL) until it changes.
+        self.wait: Wait = wait or (lambda _job_id, seconds: asyncio.sleep(seconds))
         self.open_by_key: Counter[int] = Counter()
         self.feeds: dict[str, _Feed] = {}
 
@@ -147,13 +154,13 @@ class StreamHub:
         feed = self.feeds.get(job_id)
         if feed is None or feed.ended:
             feed = _Feed(document=first, text=first.model_dump_json())
-            feed.task = asyncio.create_task(self._poll(feed, load), name=f"status feed {job_id}")
+            feed.task = asyncio.create_task(self._poll(job_id, feed, load), name=f"status feed {job_id}")
             self.feeds[job_id] = feed
         return feed
 
-    async def _poll(self, feed: _Feed, load: Load) -> None:
+    async def _poll(self, job_id: str, feed: _Feed, load: Load) -> None:
         while not feed.ended:
-            await asyncio.sleep(self.poll)
+            await self.wait(job_id, self.poll)
             try:
                 document, revoked = await load()
             except Exception:  # a database hiccup: try again on the next round

@@ -131,7 +131,7 @@ async def _queue(request: Request, key: ApiKey, data: Any, *, sync: bool) -> tup
                 state.db, key_id=key.id, request=generation, body_hash=digest, cost=cost,
                 max_queue=state.settings.max_queue, webhook_url=webhook_url, payload=payload,
                 idempotency_key=idem, sync=sync, base_url=public_base(request),
-                job_id=request_id_of(request), request_json=request_json,
+                job_id=request_id_of(request), request_json=request_json, pool=state.settings.pool,
             )
         )
     except store.InsufficientCredits:

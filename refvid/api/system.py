@@ -12,7 +12,8 @@ from starlette.concurrency import run_in_threadpool
 
 from refvid.api.deps import app_state
 from refvid.api.errors import ApiError
-from refvid.documents import ErrorBody, Health, NotReady, Readiness
+from refvid.documents import ErrorBody, Health, NotReady, PoolState, Readiness
+from refvid.jobs import nodes
 
 router = APIRouter(tags=["system"])
 
@@ -40,8 +41,11 @@ async def readyz(request: Request) -> Readiness:
             session.execute(text("SELECT 1"))
 
     problems = []
+    pools: dict[str, PoolState] = {}
     try:
         await run_in_threadpool(ping)
+        totals = await run_in_threadpool(nodes.pools, state.db, state.settings.worker_stale_seconds)
+        pools = {name: PoolState(**vars(pool)) for name, pool in totals.items()}
     except Exception as exc:
         problems.append(f"database: {type(exc).__name__}")
     alive = state.workers_alive()
@@ -51,8 +55,9 @@ async def readyz(request: Request) -> Readiness:
         raise ApiError(
             503, "not_ready", f"not ready: {'; '.join(problems)}",
             status="not ready", workers=alive, problems=problems,
+            pools={name: pool.model_dump() for name, pool in pools.items()},
         )
-    return Readiness(status="ready", workers=alive, problems=[])
+    return Readiness(status="ready", workers=alive, problems=[], pools=pools)
 
 
 @router.get(

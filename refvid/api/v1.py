@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
-from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from refvid.api.deps import DECLARE_KEY, KeyDep, app_state, public_base
+from refvid.api.deps import DECLARE_KEY, AppState, KeyDep, app_state, public_base
+from refvid.api.downloads import stored_file
 from refvid.api.errors import ApiError
 from refvid.api.openapi import KEY_ERRORS, SUBMIT_ERRORS, errors
 from refvid.api.submit import accept
@@ -92,12 +91,12 @@ async def generate_sync(request: Request) -> Response:
                 f"being made — collect it with GET {urls.result_url} (request {job.id})",
                 status_url=urls.status_url, result_url=urls.result_url,
             )
-        await asyncio.sleep(poll)
+        await state.job_events.wait(job.id, poll)  # on PostgreSQL: until the job changes
     balance = await run_in_threadpool(balance_of, state.db, key.id)
-    return _final_response(current, balance, state.settings.results_dir)
+    return await run_in_threadpool(_final_response, state, current, balance)
 
 
-def _final_response(job: Job, balance: int, results_dir: Path) -> Response:
+def _final_response(state: AppState, job: Job, balance: int) -> Response:
     if job.status == Status.COMPLETED and job.expired:
         raise ApiError(
             410, "expired", f"the video of {job.id} was deleted after the retention period; "
@@ -111,7 +110,11 @@ def _final_response(job: Job, balance: int, results_dir: Path) -> Response:
             "x-seed-value": str(job.seed),
             "x-request-id": job.id,
         }
-        return FileResponse(results_dir / job.id / "video.mp4", media_type="video/mp4", headers=headers)
+        # The bytes, as the hosted endpoint answers: never a redirect.
+        answer = stored_file(state, job, "video.mp4", media_type="video/mp4", headers=headers, redirect=False)
+        if answer is None:
+            raise ApiError(410, "expired", f"the video of {job.id} is no longer available; send the request again")
+        return answer
     if job.status == Status.CANCELLED:
         raise ApiError(
             409, "cancelled", f"the request was cancelled ({job.error_message}); it was not charged",

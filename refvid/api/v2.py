@@ -11,15 +11,17 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import AsyncIterator
+from pathlib import PurePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from refvid.api.deps import DECLARE_KEY, KeyDep, app_state, public_base, require_key, too_many
+from refvid.api.downloads import stored_file
 from refvid.api.errors import ApiError
 from refvid.api.openapi import KEY_ERRORS, SUBMIT_ERRORS, errors, file_responses
 from refvid.api.schemas import AsyncGenerationRequest
@@ -225,7 +227,7 @@ def _by_token(request: Request, job_id: str, what: str, token: str) -> Job:
     return job
 
 
-async def _file(request: Request, request_id: str, what: str, token: str | None) -> FileResponse:
+async def _file(request: Request, request_id: str, what: str, token: str | None) -> Response:
     state = app_state(request)
     if token is not None:
         job = await run_in_threadpool(_by_token, request, request_id, what, token)
@@ -238,11 +240,14 @@ async def _file(request: Request, request_id: str, what: str, token: str | None)
             409, "not_ready",
             f"request {job.id} is {job.status}; download the files once its status is COMPLETED",
         )
-    path = state.settings.results_dir / job.id / DOWNLOADS[what]
-    if not path.is_file():
-        raise ApiError(410, "expired", f"the files of {job.id} are no longer available")
     media = "video/mp4" if what == "video" else "image/jpeg"
-    return FileResponse(path, media_type=media, filename=f"{job.id}{path.suffix}")
+    name = DOWNLOADS[what]
+    answer = await run_in_threadpool(
+        stored_file, state, job, name, media_type=media, filename=f"{job.id}{PurePath(name).suffix}"
+    )
+    if answer is None:
+        raise ApiError(410, "expired", f"the files of {job.id} are no longer available")
+    return answer
 
 
 TokenQuery = Annotated[
@@ -257,7 +262,7 @@ TokenQuery = Annotated[
     responses=file_responses("video/mp4"),
     summary="The MP4 (with the API key, or the signed `output` link)",
 )
-async def video(request_id: str, request: Request, token: TokenQuery = None) -> FileResponse:
+async def video(request_id: str, request: Request, token: TokenQuery = None) -> Response:
     """Download the video."""
     return await _file(request, request_id, "video", token)
 
@@ -268,7 +273,7 @@ async def video(request_id: str, request: Request, token: TokenQuery = None) -> 
     responses=file_responses("image/jpeg"),
     summary="The JPEG cover",
 )
-async def cover(request_id: str, request: Request, token: TokenQuery = None) -> FileResponse:
+async def cover(request_id: str, request: Request, token: TokenQuery = None) -> Response:
     """Download the cover image."""
     return await _file(request, request_id, "cover", token)
 

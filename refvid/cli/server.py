@@ -45,6 +45,9 @@ def serve(
         False, "--dev-key", help=f"Create and print a development key with {DEV_KEY_CREDITS} credits."
     ),
     workers: int | None = typer.Option(None, help="Render workers (default REFVID_WORKERS or 1)."),
+    no_workers: bool = typer.Option(
+        False, "--no-workers", help="API only: renders are left to `refvid worker` machines."
+    ),
     api_processes: int | None = typer.Option(
         None, "--api-processes", min=0,
         help="API processes sharing the port (default REFVID_API_PROCESSES; 0: one per CPU, at most 8).",
@@ -60,6 +63,8 @@ def serve(
 
     os.umask(UMASK)  # the data directory holds secrets: nothing this server writes is for others
     settings = get_settings()
+    if no_workers:
+        workers = 0  # the node registers, recovers and sends webhooks; it renders nothing
     overrides = {"workers": workers, "api_processes": api_processes}
     chosen = {name: value for name, value in overrides.items() if value is not None}
     if chosen:

@@ -7,13 +7,14 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from refvid.billing.ledger import charge
-from refvid.db import Database
-from refvid.jobs.models import Job, Status, WebhookAttempt
+from refvid.db import Database, db_now
+from refvid.jobs import notify
+from refvid.jobs.models import DEFAULT_POOL, Job, Status, WebhookAttempt
 from refvid.request import GenerationRequest
 
 
@@ -61,6 +62,7 @@ def submit(
     base_url: str = "",
     job_id: str | None = None,
     request_json: str | None = None,
+    pool: str = DEFAULT_POOL,
 ) -> Submitted:
     """Charge ``cost`` and queue the request, atomically; replays an idempotent retry.
 
@@ -85,15 +87,22 @@ def submit(
         sync=sync,
         base_url=base_url,
         cost=cost,
+        pool=pool,
     )
     try:
         with db.write.begin() as session:
+            # Count and insert under one lock, so concurrent submits on any number of API nodes
+            # never pass the bound (SQLite's BEGIN IMMEDIATE is that lock already).
+            _lock_queue(session)
+            # Submit order is the database's clock: API nodes with skewed clocks still agree.
+            job.created_at = session.scalar(select(db_now()))  # type: ignore[assignment]
             if _queued_count(session) >= max_queue:
                 raise QueueFull(f"the queue is full ({max_queue} requests waiting)")
             session.add(job)
             session.flush()
             if not charge(session, key_id, job.id, cost):
                 raise InsufficientCredits("not enough credits")
+            notify.send(session, notify.QUEUE, pool)
     except IntegrityError:
         # A concurrent retry with the same Idempotency-Key won the insert.
         if idempotency_key is None:
@@ -127,6 +136,14 @@ def _by_idempotency(db: Database, key_id: int, idem: str, body_hash: str) -> Job
     return job
 
 
+_QUEUE_LOCK = 0x72656677  # one PostgreSQL advisory lock: the queue bound's count-and-insert
+
+
+def _lock_queue(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _QUEUE_LOCK})
+
+
 def _queued_count(session: Session) -> int:
     return int(session.scalar(select(func.count()).where(Job.status == Status.QUEUED)) or 0)
 
@@ -151,11 +168,19 @@ def queue_position(db: Database, job: Job) -> int | None:
     if job.status != Status.QUEUED:
         return None
     with db.read() as session:
+        # The claim's order: higher priority first, then submit order, within the job's pool.
         ahead = session.scalar(
             select(func.count()).where(
                 Job.status == Status.QUEUED,
-                (Job.created_at < job.created_at)
-                | ((Job.created_at == job.created_at) & (Job.id < job.id)),
+                Job.pool == job.pool,
+                (Job.priority > job.priority)
+                | (
+                    (Job.priority == job.priority)
+                    & (
+                        (Job.created_at < job.created_at)
+                        | ((Job.created_at == job.created_at) & (Job.id < job.id))
+                    )
+                ),
             )
         )
     return int(ahead or 0) + 1

@@ -1,29 +1,44 @@
 """The server's housekeeping thread: keep workers alive, recover stuck jobs, expire results,
-purge old records and keep SQLite's write-ahead log small."""
+purge old records and keep SQLite's write-ahead log small.
+
+It is safe on every node at once: each step is a set of conditional updates (recovery is
+fenced on the attempt it saw, expiry deletes files before marking, both idempotent).
+"""
 
 from __future__ import annotations
 
 import logging
-import shutil
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from refvid.config import Settings
-from refvid.db import Database, trim_wal, utcnow
+from refvid.db import Database, trim_wal
 from refvid.jobs import lifecycle
-from refvid.jobs.dispatch import LocalDispatcher
+from refvid.jobs.dispatch import LocalDispatcher, recover_dead
+from refvid.jobs.worker import alive_seconds
+from refvid.storage import Storage, open_storage
 
 log = logging.getLogger(__name__)
 
 PURGE_SECONDS = 10.0  # how often old records are looked for
 
 
-def expire_results(db: Database, settings: Settings, now: datetime | None = None) -> list[str]:
-    """Delete the files of jobs past their TTL; their result then answers 410."""
+RECOVER_SECONDS = 1.0  # how often leases and nodes are checked for the dead
+
+
+def expire_results(
+    db: Database, settings: Settings, now: datetime | None = None, storage: Storage | None = None
+) -> list[str]:
+    """Delete the files of jobs past their TTL, then mark them; their result then answers 410.
+
+    Files first: a crash in between leaves a job that is still due and is deleted again
+    (deleting nothing is no error), never a job marked expired whose files stay forever.
+    """
+    storage = storage or open_storage(settings)
     expired = lifecycle.due_for_expiry(db, now)
     for job_id in expired:
-        shutil.rmtree(settings.results_dir / job_id, ignore_errors=True)
+        storage.delete_job(job_id)
         lifecycle.mark_expired(db, job_id)
     return expired
 
@@ -38,22 +53,24 @@ class Supervisor(threading.Thread):
         super().__init__(name="refvid-supervisor", daemon=True)
         self.db, self.settings, self.dispatcher, self.interval = db, settings, dispatcher, interval
         self.stopping = threading.Event()
+        self.storage = open_storage(settings)
         self._last_purge = 0.0
+        self._last_recover = 0.0
 
     def tick(self) -> None:
         """One round of housekeeping."""
         if self.dispatcher is not None:
             self.dispatcher.check()
-        lifecycle.recover(
-            self.db, dead_workers=set(),
-            stale_before=utcnow() - timedelta(seconds=self.settings.worker_stale_seconds),
-            max_attempts=self.settings.max_attempts, ttl=self.settings.result_ttl,
-        )
-        expire_results(self.db, self.settings)
+        if time.monotonic() - self._last_recover >= min(RECOVER_SECONDS, alive_seconds(self.settings.worker_stale_seconds)):
+            self._last_recover = time.monotonic()
+            if self.dispatcher is not None:
+                self.dispatcher.beat()
+            recover_dead(self.db, self.settings)
+        expire_results(self.db, self.settings, storage=self.storage)
         lifecycle.stop_revoked(self.db, self.settings.result_ttl)
         if self.settings.purge_after > 0 and time.monotonic() - self._last_purge >= PURGE_SECONDS:
             self._last_purge = time.monotonic()
-            purged = lifecycle.purge(self.db, utcnow() - timedelta(seconds=self.settings.purge_after))
+            purged = lifecycle.purge(self.db, float(self.settings.purge_after))
             if purged:
                 log.info("purged %d finished request(s) older than %g s", purged, self.settings.purge_after)
         trim_wal(self.db, self.settings.wal_max_bytes)

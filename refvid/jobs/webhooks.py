@@ -7,7 +7,8 @@ Receivers are strangers: each attempt has one wall-clock deadline (``REFVID_WEBH
 over resolving, connecting, sending and the answer's headers; only the status code matters,
 so at most :data:`ANSWER_READ_LIMIT` bytes of the answer's body are read. Deliveries run on a
 small pool (``REFVID_WEBHOOK_CONCURRENCY``) with at most ``REFVID_WEBHOOK_PER_HOST`` in flight
-to one receiver host and for one API key, so one slow receiver cannot hold the others up.
+to one receiver host and for one API key, so one slow receiver cannot hold the others up. Each delivery is claimed in the database
+first, so with senders on several API nodes every attempt is still sent once.
 """
 
 from __future__ import annotations
@@ -22,16 +23,15 @@ from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Final
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 
 from refvid.billing.keys import balance_of
 from refvid.billing.models import ApiKey
 from refvid.config import Settings
-from refvid.db import Database, utcnow
+from refvid.db import Database, db_now
 from refvid.jobs.documents import result_document
 from refvid.jobs.models import Job, WebhookAttempt, WebhookState
 from refvid.net.deadline import blocking, pinned_client, run_with_deadline
@@ -115,8 +115,35 @@ def post(url: str, body: bytes, headers: dict[str, str], settings: Settings) -> 
         ) from None
 
 
+CLAIM_MARGIN_SECONDS = 30.0  # a claim outlives the attempt's own deadline by this much
+
+
+def _claim(db: Database, job_id: str, hold: float) -> int | None:
+    """Take the job's next delivery for this sender; its attempt number, or None if not ours.
+
+    One conditional UPDATE: however many nodes run senders, one of them wins each due
+    delivery. A sender that dies mid-attempt lets the claim lapse, and the delivery is due
+    again ``hold`` seconds later.
+    """
+    with db.write.begin() as session:
+        result = session.execute(
+            update(Job)
+            .where(
+                Job.id == job_id,
+                Job.webhook_state == WebhookState.PENDING,
+                Job.webhook_next_at <= db_now(),
+                or_(Job.webhook_claimed_until.is_(None), Job.webhook_claimed_until < db_now()),
+            )
+            .values(webhook_claimed_until=db_now(hold))
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        done = session.scalar(select(func.max(WebhookAttempt.attempt)).where(WebhookAttempt.job_id == job_id))
+    return int(done or 0) + 1
+
+
 def deliver(db: Database, settings: Settings, job_id: str) -> bool:
-    """Make one delivery attempt for a job whose webhook is pending; True when delivered."""
+    """Claim and make one delivery attempt for a job whose webhook is due; True when delivered."""
     with db.read() as session:
         job = session.get(Job, job_id)
         if job is None or job.webhook_state != WebhookState.PENDING or not job.webhook_url:
@@ -126,18 +153,13 @@ def deliver(db: Database, settings: Settings, job_id: str) -> bool:
         with db.write.begin() as session:
             session.execute(
                 update(Job).where(Job.id == job_id)
-                .values(webhook_state=WebhookState.SKIPPED, webhook_next_at=None)
+                .values(webhook_state=WebhookState.SKIPPED, webhook_next_at=None, webhook_claimed_until=None)
             )
         return False
+    attempt = _claim(db, job_id, settings.webhook_timeout + CLAIM_MARGIN_SECONDS)
+    if attempt is None:  # another sender has it, or it is not due
+        return False
     secret = owner.webhook_secret
-    with db.read() as session:
-        done = session.scalar(
-            select(WebhookAttempt.attempt)
-            .where(WebhookAttempt.job_id == job_id)
-            .order_by(WebhookAttempt.attempt.desc())
-            .limit(1)
-        )
-    attempt = int(done or 0) + 1
     document = result_document(job, balance_of(db, job.key_id), settings.public_url or None, secret)
     body = json.dumps(document, sort_keys=True).encode()
     headers = {
@@ -160,7 +182,7 @@ def deliver(db: Database, settings: Settings, job_id: str) -> bool:
     if ok:
         state, next_at = WebhookState.DELIVERED, None
     elif attempt <= len(backoff):
-        state, next_at = WebhookState.PENDING, utcnow() + timedelta(seconds=backoff[attempt - 1])
+        state, next_at = WebhookState.PENDING, db_now(backoff[attempt - 1])
     else:
         state, next_at = WebhookState.FAILED, None
     with db.write.begin() as session:
@@ -168,7 +190,9 @@ def deliver(db: Database, settings: Settings, job_id: str) -> bool:
             WebhookAttempt(job_id=job_id, attempt=attempt, status_code=status_code, error=error, ok=ok)
         )
         session.execute(
-            update(Job).where(Job.id == job_id).values(webhook_state=state, webhook_next_at=next_at)
+            update(Job)
+            .where(Job.id == job_id, Job.webhook_state == WebhookState.PENDING)
+            .values(webhook_state=state, webhook_next_at=next_at, webhook_claimed_until=None)
         )
     log.info("webhook %s attempt %d: %s", job_id, attempt, state if ok else error)
     return ok
@@ -191,7 +215,11 @@ def due(db: Database, limit: int = 200, skip_keys: Iterable[int] = ()) -> list[D
     """
     query = (
         select(Job.id, Job.key_id, Job.webhook_url)
-        .where(Job.webhook_state == WebhookState.PENDING, Job.webhook_next_at <= utcnow())
+        .where(
+            Job.webhook_state == WebhookState.PENDING,
+            Job.webhook_next_at <= db_now(),
+            or_(Job.webhook_claimed_until.is_(None), Job.webhook_claimed_until < db_now()),
+        )
         .order_by(Job.webhook_next_at)
         .limit(limit)
     )

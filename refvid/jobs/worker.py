@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import signal
 import threading
 import time
@@ -20,16 +19,24 @@ from refvid.db import Database, open_db
 from refvid.errors import Cancelled, EngineUnavailable, InvalidReference
 from refvid.jobs import lifecycle
 from refvid.jobs.models import Job
+from refvid.jobs.notify import QUEUE, Listener
 from refvid.jobs.states import Status
-from refvid.private import UMASK, private_dir
+from refvid.private import UMASK
 from refvid.references.load import ReferencePolicy, load_references
 from refvid.request import GenerationRequest
+from refvid.storage import Storage, open_storage
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 0.25
 ALIVE_SECONDS = 5.0
 WORKER_NICENESS = 5
+LISTEN_POLL_SECONDS = 1.0  # with LISTEN/NOTIFY, how often an idle worker still looks (and sees stop)
+
+
+def alive_seconds(lease: float) -> float:
+    """How often a silent render renews its lease: often enough that one late beat never loses it."""
+    return min(ALIVE_SECONDS, lease / 4)
 
 
 class _Watch:
@@ -39,8 +46,9 @@ class _Watch:
     (downloads, a diffusion step) never look like a dead worker to the supervisor.
     """
 
-    def __init__(self, db: Database, job_id: str, worker_id: str) -> None:
+    def __init__(self, db: Database, job_id: str, worker_id: str, fence: int, lease: float) -> None:
         self.db, self.job_id, self.worker_id = db, job_id, worker_id
+        self.fence, self.lease = fence, lease
         self.lost = False
         self._last_beat = 0.0
         self._last_poll = 0.0
@@ -56,26 +64,32 @@ class _Watch:
         self._thread.join()
 
     def _alive(self) -> None:
-        while not self._done.wait(ALIVE_SECONDS):
+        while not self._done.wait(alive_seconds(self.lease)):
             try:
-                if not lifecycle.heartbeat(self.db, self.job_id, self.worker_id):
+                if not self._beat(None):
                     self.lost = True
             except Exception:  # a busy database only delays the next beat
                 log.warning("heartbeat of %s failed", self.job_id, exc_info=True)
+
+    def _beat(self, progress: float | None) -> bool:
+        return lifecycle.heartbeat(
+            self.db, self.job_id, self.worker_id, progress, fence=self.fence, lease=self.lease
+        )
 
     def progress(self, fraction: float) -> None:
         now = time.monotonic()
         if now - self._last_beat >= HEARTBEAT_SECONDS:
             self._last_beat = now
             # Rendered frames are only 0.95 of the work: encoding tails and the cover remain.
-            if not lifecycle.heartbeat(self.db, self.job_id, self.worker_id, round(fraction * 0.95, 4)):
+            # Each progress write renews the lease too.
+            if not self._beat(round(fraction * 0.95, 4)):
                 self.lost = True
 
     def cancelled(self) -> bool:
         now = time.monotonic()
         if not self.lost and now - self._last_poll >= HEARTBEAT_SECONDS:
             self._last_poll = now
-            self.lost = not lifecycle.still_mine(self.db, self.job_id, self.worker_id)
+            self.lost = not lifecycle.still_mine(self.db, self.job_id, self.worker_id, self.fence)
         return self.lost
 
 
@@ -88,29 +102,33 @@ def request_of(job: Job) -> GenerationRequest:
 
 
 def run_job(
-    db: Database, settings: Settings, job: Job, worker_id: str, policy: ReferencePolicy | None = None
+    db: Database, settings: Settings, job: Job, worker_id: str, policy: ReferencePolicy | None = None,
+    storage: Storage | None = None,
 ) -> Status:
     """Render a claimed job and record its outcome; returns the final status it reached.
 
-    CANCELLED also covers a job taken away meanwhile (cancelled, or recovered by the
-    supervisor): the render is thrown away and the job's record is left to its new owner.
-    Without a ``policy``, URL references are downloaded as the settings say, and the
-    downloads stop as soon as the job is cancelled.
+    The attempt writes under its own key (``<id>/<fence>``) and publishes it with the fenced
+    completion. CANCELLED also covers a job taken away meanwhile (cancelled, or recovered
+    after its lease ran out): this attempt deletes its own files, never another's, and
+    leaves the job's record to its new owner. Without a ``policy``, URL references are
+    downloaded as the settings say, and the downloads stop as soon as the job is cancelled.
     """
     from refvid.generate import generate
 
     request = request_of(job)
-    out_dir = settings.results_dir / job.id
-    private_dir(out_dir)
-    watch = _Watch(db, job.id, worker_id)
+    storage = storage or open_storage(settings)
+    key = lifecycle.attempt_key(job.id, job.fence)
+    out_dir = storage.attempt_dir(key)
+    watch = _Watch(db, job.id, worker_id, job.fence, settings.worker_stale_seconds)
     ttl = settings.result_ttl
     if policy is None:
         policy = ReferencePolicy.for_server(settings, cancelled=watch.cancelled)
 
     def failed(status: int, code: str, message: str) -> Status:
-        shutil.rmtree(out_dir, ignore_errors=True)
+        storage.discard(key)
         lifecycle.fail(
-            db, job.id, http_status=status, code=code, message=message, ttl=ttl, worker_id=worker_id
+            db, job.id, http_status=status, code=code, message=message, ttl=ttl,
+            worker_id=worker_id, fence=job.fence,
         )
         return Status.FAILED
 
@@ -126,8 +144,18 @@ def run_job(
                 progress=watch.progress,
                 cancelled=watch.cancelled,
             )
+            outcome = lifecycle.Outcome(
+                seed=result.seed,
+                width=result.width,
+                height=result.height,
+                frame_count=result.frame_count,
+                duration=result.duration,
+                video_bytes=result.video_path.stat().st_size,
+                generation_seconds=round(result.seconds, 3),
+            )
+            storage.publish(key, out_dir)
     except Cancelled:
-        shutil.rmtree(out_dir, ignore_errors=True)
+        storage.discard(key)
         return Status.CANCELLED
     except InvalidReference as exc:
         return failed(400, "invalid_reference", f"{exc}; fix or replace this image and retry")
@@ -140,17 +168,8 @@ def run_job(
             f"the render failed unexpectedly (request {job.id}); you were not charged — retry, "
             "and report the request id if it keeps failing",
         )
-    outcome = lifecycle.Outcome(
-        seed=result.seed,
-        width=result.width,
-        height=result.height,
-        frame_count=result.frame_count,
-        duration=result.duration,
-        video_bytes=result.video_path.stat().st_size,
-        generation_seconds=round(result.seconds, 3),
-    )
-    if not lifecycle.complete(db, job.id, worker_id, outcome, ttl):
-        shutil.rmtree(out_dir, ignore_errors=True)
+    if not lifecycle.complete(db, job.id, worker_id, outcome, ttl, fence=job.fence, result_key=key):
+        storage.discard(key)  # another attempt owns the job now: its files are not ours to touch
         return Status.CANCELLED
     return Status.COMPLETED
 
@@ -169,8 +188,13 @@ def _warm(engine_name: str) -> None:
         log.warning("engine %s is not ready: %s", engine_name, exc)
 
 
-def worker_main(settings: Settings, id_prefix: str, stop: Event) -> None:
-    """Entry point of a worker process: poll the store for jobs until ``stop`` is set."""
+def worker_main(settings: Settings, id_prefix: str, stop: Event, device: str | None = None) -> None:
+    """Entry point of a worker process: claim jobs from the store until ``stop`` is set.
+
+    ``device``: the one GPU this process may use (set before any CUDA library loads).
+    """
+    if device is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = device
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
     worker_id = f"{id_prefix}.{os.getpid()}"
     parent = os.getppid()
@@ -185,13 +209,23 @@ def worker_main(settings: Settings, id_prefix: str, stop: Event) -> None:
 
     _warm(settings.engine)
 
-    idle = settings.poll_interval
-    while not stop.is_set():
-        if os.getppid() != parent:  # the server died without stopping us: don't linger
-            return
-        job = lifecycle.claim(db, worker_id)
-        if job is None:
-            stop.wait(idle)
-            continue
-        status = run_job(db, settings, job, worker_id)
-        log.info("job %s %s", job.id, status)
+    # On PostgreSQL an idle worker sleeps on LISTEN and wakes when a job is queued; the
+    # poll is only the fallback. SQLite has no notifications: it polls.
+    listener = Listener(db.engine, (QUEUE,)) if db.engine.dialect.name == "postgresql" else None
+    idle = settings.poll_interval if listener is None else max(settings.poll_interval, LISTEN_POLL_SECONDS)
+    try:
+        while not stop.is_set():
+            if os.getppid() != parent:  # the server died without stopping us: don't linger
+                return
+            job = lifecycle.claim(db, worker_id, pool=settings.pool, lease=settings.worker_stale_seconds)
+            if job is None:
+                if listener is None:
+                    stop.wait(idle)
+                else:
+                    listener.wait(idle)
+                continue
+            status = run_job(db, settings, job, worker_id)
+            log.info("job %s %s", job.id, status)
+    finally:
+        if listener is not None:
+            listener.close()

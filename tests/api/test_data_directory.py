@@ -35,8 +35,8 @@ def test_the_data_directory_is_private(serve: Callable[..., LiveServer]) -> None
     response = requests.post(server.url + V1, json=body(), headers={"x-api-key": key})
     assert response.status_code == 200, response.text
     home = server.settings.home
-    job_dir = server.settings.results_dir / response.headers["x-request-id"]
-    for folder in (home, server.settings.results_dir, job_dir):
+    job_dir = server.settings.results_dir / response.headers["x-request-id"] / "1"  # attempt 1
+    for folder in (home, server.settings.results_dir, job_dir.parent, job_dir):
         assert _mode(folder) == 0o700, folder
     for name in ("refvid.db", "refvid.db-wal", "refvid.db-shm"):
         assert _mode(home / name) == 0o600, name

@@ -6,7 +6,6 @@ Each test gets its own throw-away database.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,24 +20,10 @@ from refvid.jobs import lifecycle, store
 from refvid.jobs.models import Status
 
 from ..api.live import LiveServer, body, make_settings, wait_status
+from ..pg import empty_pg_url as empty_pg_url
+from ..pg import pg_url as pg_url
 from .helpers import submit
 
-SERVER = "postgresql://postgres@127.0.0.1:5432"
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        admin = psycopg.connect(f"{SERVER}/postgres", autocommit=True, connect_timeout=2)
-    except psycopg.OperationalError:
-        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
-    name = f"refvid_test_{secrets.token_hex(4)}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.close()
 
 @pytest.fixture
 def pg(pg_url: str, tmp_path: Path) -> Iterator[Database]:
