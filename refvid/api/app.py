@@ -76,6 +76,7 @@ def create_app(
         finally:
             if background is not None:
                 background.stop()
+            state.reads.close()
             db.dispose()
 
     app = FastAPI(
