@@ -191,6 +191,8 @@ def measure(processes: int, args: argparse.Namespace, body: dict[str, Any]) -> t
     # CPU per request holds however busy the machine is: cores / it is the capacity.
     samples[0].cpu_ms = (_cpu_seconds(proc.pid) - cpu) * 1000 / samples[0].n
     samples.append(pollers(status, key, args.pollers, args.seconds, f"idle, {args.pollers} Python pollers"))
+    if args.idle_only:
+        return samples, home, url, key, proc
     # During a render: poll the finished request while another one renders (wrk cannot stop
     # when the render ends, so it runs for less time than the render takes).
     rendering = _render(url, key, body)
@@ -237,6 +239,7 @@ def main() -> None:
     parser.add_argument("--pollers", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--repeat", type=int, default=3, help="sync-overhead repetitions (0: skip)")
+    parser.add_argument("--idle-only", action="store_true", help="skip the phases during a render")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
@@ -250,7 +253,7 @@ def main() -> None:
             print(f"GET /v2/requests/{{id}}/status, API processes: {label}   (load {_uptime()})")
             for sample in samples:
                 print(sample.line())
-            if n == len(counts) - 1 and args.repeat > 0:
+            if n == len(counts) - 1 and args.repeat > 0 and not args.idle_only:
                 direct, served = sync_overhead(url, key, home, body, args.repeat)
                 print(f"sync endpoint vs generate(), 5 s 16:9 1080p, 3 references, median of {args.repeat}:")
                 print(f"  generate() {direct:.2f} s   POST /v1 {served:.2f} s   ratio {served / direct:.3f}x")

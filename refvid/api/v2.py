@@ -147,6 +147,11 @@ def _answer(doc: BaseModel, status: Status) -> JSONResponse:
 )
 async def status(request_id: str, request: Request, key: KeyDep) -> JSONResponse:
     """The request's state; 422 once it FAILED, 409 once CANCELLED (``error`` says why)."""
+    return await status_answer(request, key, request_id)
+
+
+async def status_answer(request: Request, key: KeyRow, request_id: str) -> JSONResponse:
+    """The status route's answer (also what :mod:`refvid.api.fastlane` sends)."""
     doc = await _status(request, key, request_id)
     return _answer(doc, doc.status)
 
