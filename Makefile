@@ -9,7 +9,7 @@ LOCK   := -c constraints.txt
 # torch goes in before anything that depends on it, pinned to the CPU build, so pip never pulls CUDA.
 TORCH  := torch==2.13.0
 
-.PHONY: demo test test-fast lint serve clean chromium lock
+.PHONY: demo test test-fast lint serve clean chromium lock models
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,16 +23,21 @@ $(VENV)/.dev: pyproject.toml constraints.txt | $(BIN)/python
 	$(PIP) install $(LOCK) -e '.[dev,wan]'
 	@touch $@ $(VENV)/.base
 
-demo: $(VENV)/.base
+demo: $(VENV)/.base models
 	$(BIN)/refvid demo
 
-test: $(VENV)/.dev chromium
+# The vision models (MediaPipe's .tflite files, from the mediapipe wheel on PyPI) go into
+# REFVID_MODEL_DIR (default ~/.cache/refvid/models), checked by SHA-256; kept when present.
+models: $(VENV)/.base
+	$(BIN)/python -m refvid.vision.models
+
+test: $(VENV)/.dev chromium models
 	$(BIN)/ruff check refvid tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 # The fast lane while working: no live servers, browsers or full-size renders (`make test` runs all).
-test-fast: $(VENV)/.dev
+test-fast: $(VENV)/.dev models
 	$(BIN)/python -m pytest -q -m "not slow"
 
 # The page tests drive Debian's chromium through Playwright (never `playwright install`: no

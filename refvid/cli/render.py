@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from refvid.cli.app import app
+from refvid.cli.explain import explain
 from refvid.engines import ENGINE_NAMES, get_engine
 from refvid.errors import RefvidError
 from refvid.generate import generate, make_plan
@@ -140,13 +141,22 @@ def plan_command(
     movement_amplitude: Amplitude = "auto",
     bgm: Bgm = False,
     engine: Engine = "motion",
+    output_format: Annotated[
+        str,
+        typer.Option("--format", help="text (each shot explained), json, or auto: text on a terminal, JSON when piped."),
+    ] = "auto",
 ) -> None:
-    """Print the shot plan (shots, framing, camera, transitions, music) as JSON."""
+    """Print the shot plan: per shot the reference and why, framing, move, transitions, grade, warnings."""
+    if output_format not in ("auto", "text", "json"):
+        raise typer.BadParameter(f"--format must be auto, text or json, not {output_format!r}")
     request = build_request(images, prompt, aspect_ratio, duration, seed, movement_amplitude, bgm)
     with _user_errors():
         request = request.with_seed()
         references = load_references(request.image_urls, CLI)
         plan = make_plan(request, references, get_engine(engine))
+    if output_format == "text" or (output_format == "auto" and sys.stdout.isatty()):
+        sys.stdout.write(explain(plan.to_dict()))
+        return
     json.dump(plan.to_dict(), sys.stdout, indent=2)
     sys.stdout.write("\n")
 

@@ -111,3 +111,23 @@ def test_small_image_is_named_by_index(tmp_path: Path, demo_paths: list[Path]) -
     result = runner.invoke(app, ["generate", "-i", str(demo_paths[0]), "-i", str(small), "-p", "x", "-o", str(tmp_path / "v.mp4")])
     assert result.exit_code == 2
     assert "--image[1]" in result.output and "128" in result.output
+
+
+def test_plan_explains_each_shot_in_text(demo_paths: list[Path]) -> None:
+    args = ["plan", "-p", "A story of a summer trip. The cat sleeps at night, slow push in, then pan right. "
+            "Then the astronaut smiles. Whip pans between shots. Fade to black.", "--seed", "4", "--format", "text"]
+    for path in demo_paths:
+        args += ["-i", str(path)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "shot 1" in text and "image 3" in text and "('cat')" in text
+    assert "push in, then pan right (travels" in text
+    assert "in / out:   whip / fade to black" in text
+    assert "grade:      cool" in text
+    assert "A story of a summer trip" in text.splitlines()[2]
+
+
+def test_plan_format_is_checked(demo_paths: list[Path]) -> None:
+    result = runner.invoke(app, ["plan", "-i", str(demo_paths[0]), "-p", "x", "--format", "yaml"])
+    assert result.exit_code != 0 and "--format" in result.output

@@ -1,61 +1,51 @@
 """Where the subject is, and which part of a reference each framing shows.
 
-Subjects are found with the frontal-face Haar cascade that ships inside OpenCV, and
-otherwise with a saliency estimate (spectral residual plus colour contrast, with a mild
-centre prior). A reference whose shape is far from the output's (a portrait photo in
-16:9) is placed on a canvas of the output's shape whose margins are a blurred, darkened
-extension of the image itself, so no shot ever shows bars or black borders.
+Subjects come from ``refvid.vision.detect``: faces (frontal, profile), cat faces, otherwise
+the salient region with small bright highlights ignored; text lines are kept whole.
+
+A reference much taller than the output (a portrait photo in 16:9) sits on a canvas of the
+output's shape whose margins continue the picture: mirrored at the seam, then more and more
+blurred and darkened, so there is no hard edge and never a bar. Only wide shots use those
+margins, and only so far that the real picture still fills most of the frame; tighter
+framings and every camera move of theirs stay on the real picture. A reference wider than
+the output (landscape in 9:16, a panorama in 16:9) is not extended: its shots are
+full-height crops that pan across it. A reference too small for the output's 6x enlargement
+cap is placed on a canvas large enough for the smallest window the cap allows.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import cv2
 import numpy as np
 
+from refvid.vision.detect import Box, analyse
+
+__all__ = [
+    "Box", "CanvasLayout", "Subject", "Window", "build_canvas", "canvas_layout", "find_subject", "fit_window",
+    "frame_subject", "max_window_width", "shot_area",
+]
+
 # Beyond this ratio between reference and output aspect, crop-to-fill would lose too much
 # of the picture (a square in 16:9 keeps only 56% of its height), so the canvas is extended.
 EXTEND_BELOW_ASPECT_RATIO = 0.6
-# Relative window widths of each framing, against the widest window the canvas allows.
+# Relative window widths of each framing, against the widest window the picture allows.
 FRAMING_SCALE = {"wide": 1.0, "medium": 0.68, "close-up": 0.45}
 MAX_MAGNIFICATION = 6.0  # output px per source px; tighter crops only blur
-
-
-@dataclass(frozen=True)
-class Box:
-    """An axis-aligned box in pixel coordinates (x0, y0 inclusive; x1, y1 exclusive)."""
-
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-
-    @property
-    def cx(self) -> float:
-        return (self.x0 + self.x1) / 2
-
-    @property
-    def cy(self) -> float:
-        return (self.y0 + self.y1) / 2
-
-    @property
-    def width(self) -> float:
-        return self.x1 - self.x0
-
-    @property
-    def height(self) -> float:
-        return self.y1 - self.y0
+REAL_SHARE_MIN = 0.7  # a wide shot on an extended canvas: the real picture fills >= 70% of the width
+MIN_WIDTH_STEP = 0.25  # consecutive framings of one reference differ by at least this in width
 
 
 @dataclass(frozen=True)
 class Subject:
-    """The part of a reference a shot should keep in frame."""
+    """The part of a reference a shot should keep in frame (image coordinates)."""
 
     box: Box
-    kind: str  # "face" or "saliency"
+    kind: str  # "face", "cat" or "saliency"
     face: Box | None = None  # the largest face, when there is one
+    text: tuple[Box, ...] = ()  # lines of text a crop should not cut through
 
 
 @dataclass(frozen=True)
@@ -70,6 +60,7 @@ class Window:
     cy: float
     w: float
     angle: float = 0.0
+    yaw: float = 0.0  # orbit: the picture's plane turned about its vertical axis, radians
 
     def lerp(self, other: Window, t: float) -> Window:
         return Window(
@@ -77,7 +68,39 @@ class Window:
             self.cy + (other.cy - self.cy) * t,
             self.w + (other.w - self.w) * t,
             self.angle + (other.angle - self.angle) * t,
+            self.yaw + (other.yaw - self.yaw) * t,
         )
+
+    def plus(self, start: Window, end: Window, t: float) -> Window:
+        """This window moved by ``t`` of the way from ``start`` to ``end`` (compound moves)."""
+        return Window(
+            self.cx + (end.cx - start.cx) * t,
+            self.cy + (end.cy - start.cy) * t,
+            self.w + (end.w - start.w) * t,
+            self.angle + (end.angle - start.angle) * t,
+            self.yaw + (end.yaw - start.yaw) * t,
+        )
+
+
+ORBIT_FOCAL = 1.2  # the virtual lens of an orbit, in frame widths (about a 45 degree view)
+
+
+def yaw_extent(yaw: float, aspect: float) -> float:
+    """How much larger than the window a yawed view reaches into the picture (1 = not at all)."""
+    if yaw == 0.0:
+        return 1.0
+    c, s = math.cos(yaw), abs(math.sin(yaw))
+    u = 0.5  # the far edge in frame widths; the near edge reaches less
+    denominator = ORBIT_FOCAL * c - u * s
+    x = u * ORBIT_FOCAL / denominator
+    y = ORBIT_FOCAL * c / denominator
+    return max(x / 0.5, y)
+
+
+def yaw_homography(yaw: float) -> np.ndarray:
+    """3x3 map from centred frame coordinates (frame widths) to the turned plane's coordinates."""
+    c, s = math.cos(yaw), math.sin(yaw)
+    return np.array([[1.0, 0.0, 0.0], [0.0, c, 0.0], [-s / ORBIT_FOCAL, 0.0, c]])
 
 
 @dataclass(frozen=True)
@@ -89,162 +112,222 @@ class CanvasLayout:
     image: Box  # the reference's own pixels inside the canvas
     extended: bool
 
+    @property
+    def bounds(self) -> Box:
+        return Box(0.0, 0.0, float(self.width), float(self.height))
 
-def canvas_layout(image_w: int, image_h: int, aspect: float) -> CanvasLayout:
-    """Decide whether a reference is cropped as it is or extended to the output's shape."""
+
+Area = Box | CanvasLayout
+
+
+def area_box(area: Area) -> Box:
+    """The box an area covers (a layout's whole canvas)."""
+    return area.bounds if isinstance(area, CanvasLayout) else area
+
+
+def canvas_layout(image_w: int, image_h: int, aspect: float, output_width: int | None = None) -> CanvasLayout:
+    """Decide whether a reference is cropped as it is or extended (see the module doc)."""
     ratio = (image_w / image_h) / aspect
-    if min(ratio, 1 / ratio) >= EXTEND_BELOW_ASPECT_RATIO:
+    width, height = float(image_w), float(image_h)
+    if ratio < EXTEND_BELOW_ASPECT_RATIO:  # much taller than the output: widen
+        width = float(round(image_h * aspect))
+    if output_width is not None:
+        smallest = output_width / MAX_MAGNIFICATION
+        width, height = max(width, smallest), max(height, smallest / aspect)
+    width, height = float(round(width)), float(round(height))
+    if (width, height) == (image_w, image_h):
         return CanvasLayout(image_w, image_h, Box(0, 0, image_w, image_h), extended=False)
-    if ratio < 1:  # too tall for the output: widen
-        width = round(image_h * aspect)
-        x0 = (width - image_w) / 2
-        return CanvasLayout(width, image_h, Box(x0, 0, x0 + image_w, image_h), extended=True)
-    height = round(image_w / aspect)
-    y0 = (height - image_h) / 2
-    return CanvasLayout(image_w, height, Box(0, y0, image_w, y0 + image_h), extended=True)
+    x0, y0 = round((width - image_w) / 2), round((height - image_h) / 2)
+    return CanvasLayout(int(width), int(height), Box(x0, y0, x0 + image_w, y0 + image_h), extended=True)
 
 
 def build_canvas(image: np.ndarray, layout: CanvasLayout) -> np.ndarray:
-    """The reference on its canvas; margins are a blurred, darkened stretch of the image."""
+    """The reference on its canvas: margins mirror the picture, blurring and darkening outward."""
     if not layout.extended:
         return image
-    size = (layout.width, layout.height)
-    scale = max(layout.width / image.shape[1], layout.height / image.shape[0])
-    cover = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
-    y = (cover.shape[0] - layout.height) // 2
-    x = (cover.shape[1] - layout.width) // 2
-    background = cover[y : y + layout.height, x : x + layout.width]
-    # Blur at a small size (cheap, and a wide kernel) then scale back up.
-    small = cv2.resize(background, (max(8, size[0] // 8), max(8, size[1] // 8)), interpolation=cv2.INTER_AREA)
-    small = cv2.GaussianBlur(small, (0, 0), sigmaX=max(small.shape[:2]) / 24)
-    canvas = cv2.resize(small, size, interpolation=cv2.INTER_CUBIC)
-    canvas = cv2.convertScaleAbs(canvas, alpha=0.62, beta=8)
     box = layout.image
-    canvas[round(box.y0) : round(box.y0) + image.shape[0], round(box.x0) : round(box.x0) + image.shape[1]] = image
+    left, top = int(box.x0), int(box.y0)
+    right, bottom = layout.width - left - image.shape[1], layout.height - top - image.shape[0]
+    mirrored = _reflect(image, top, bottom, left, right)
+    # Blur at a small size (cheap, and a wide kernel) then scale back up.
+    size = (layout.width, layout.height)
+    small = cv2.resize(mirrored, (max(8, size[0] // 8), max(8, size[1] // 8)), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), sigmaX=max(small.shape[:2]) / 30)
+    blurred = cv2.resize(small, size, interpolation=cv2.INTER_CUBIC)
+    light = cv2.GaussianBlur(mirrored, (0, 0), sigmaX=max(1.0, min(image.shape[:2]) / 150))
+    # Distance from the picture, as a fraction of a ramp: 0 at the seam, 1 far out.
+    ramp = max(4.0, 0.12 * min(image.shape[:2]))
+    xs = np.arange(layout.width, dtype=np.float32)
+    ys = np.arange(layout.height, dtype=np.float32)
+    dx = np.maximum(np.maximum(box.x0 - xs, xs - (box.x1 - 1)), 0.0)
+    dy = np.maximum(np.maximum(box.y0 - ys, ys - (box.y1 - 1)), 0.0)
+    t = np.minimum(np.sqrt(dy[:, None] ** 2 + dx[None, :] ** 2) / ramp, 1.0)[:, :, None]
+    shade = 1.0 - 0.3 * np.minimum(np.sqrt(dy[:, None] ** 2 + dx[None, :] ** 2) / (4 * ramp), 1.0)[:, :, None]
+    canvas = (light.astype(np.float32) * (1 - t) + blurred.astype(np.float32) * t) * shade
+    canvas = np.clip(canvas + 0.5, 0, 255).astype(np.uint8)
+    canvas[top : top + image.shape[0], left : left + image.shape[1]] = image
     return canvas
 
 
-@lru_cache(maxsize=1)
-def _face_cascade() -> cv2.CascadeClassifier:
-    path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"  # type: ignore[attr-defined]
-    cascade = cv2.CascadeClassifier(path)
-    if cascade.empty():
-        raise RuntimeError(f"OpenCV's face cascade is missing at {path}")
-    return cascade
+def _reflect(image: np.ndarray, top: int, bottom: int, left: int, right: int) -> np.ndarray:
+    """Mirror ``image`` outward by the given margins (repeating the mirror where they are larger)."""
+    out = image
+    while top > 0 or bottom > 0 or left > 0 or right > 0:
+        h, w = out.shape[:2]
+        t, b = min(top, h - 1), min(bottom, h - 1)
+        lft, rgt = min(left, w - 1), min(right, w - 1)
+        out = cv2.copyMakeBorder(out, t, b, lft, rgt, cv2.BORDER_REFLECT_101)
+        top, bottom, left, right = top - t, bottom - b, left - lft, right - rgt
+    return out
 
 
 def find_subject(image: np.ndarray) -> Subject:
-    """Locate the subject of an RGB image: faces first, otherwise the salient region."""
-    height, width = image.shape[:2]
-    # Only faces of at least 1/12 of the picture matter for framing; at 320 px those are
-    # still above the cascade's 24 px window, and detection costs a quarter of 640 px.
-    scale = min(1.0, 320 / max(height, width))
-    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else image
-    gray = cv2.equalizeHist(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
-    side = min(gray.shape)
-    faces = _face_cascade().detectMultiScale(
-        gray, scaleFactor=1.15, minNeighbors=5, minSize=(max(24, side // 12),) * 2
-    )
-    if len(faces):
-        boxes = [Box(x / scale, y / scale, (x + w) / scale, (y + h) / scale) for x, y, w, h in faces]
-        face = max(boxes, key=lambda b: b.width * b.height)
-        # Head and shoulders of every face found.
-        union = Box(
-            min(b.x0 - 0.6 * b.width for b in boxes),
-            min(b.y0 - 0.4 * b.height for b in boxes),
-            max(b.x1 + 0.6 * b.width for b in boxes),
-            max(b.y1 + 1.2 * b.height for b in boxes),
-        )
-        return Subject(_clip(union, width, height), "face", face)
-    return Subject(_salient_box(small, width, height), "saliency")
+    """Locate the subject of an RGB image: faces first, then a cat's face, otherwise the salient region."""
+    analysis = analyse(image)
+    box, kind, face = analysis.subject()
+    return Subject(box, kind, face, analysis.text)
 
 
-def _salient_box(small: np.ndarray, width: int, height: int) -> Box:
-    """Weighted centre and spread of a saliency map (spectral residual + colour contrast)."""
-    size = 64
-    lab = cv2.cvtColor(cv2.resize(small, (size, size), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2LAB)
-    gray = lab[:, :, 0].astype(np.float32)
-    spectrum = np.fft.fft2(gray)
-    log_amplitude = np.log1p(np.abs(spectrum)).astype(np.float32)
-    residual = log_amplitude - cv2.blur(log_amplitude, (3, 3))
-    spectral = np.abs(np.fft.ifft2(np.exp(residual + 1j * np.angle(spectrum)))) ** 2
-    contrast = np.linalg.norm(lab.astype(np.float32) - lab.reshape(-1, 3).mean(axis=0), axis=2)
-    saliency = _normalise(cv2.GaussianBlur(spectral.astype(np.float32), (0, 0), 2.5))
-    saliency = saliency + _normalise(cv2.GaussianBlur(contrast, (0, 0), 2.5))
-    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / (size - 1) - 0.5
-    saliency *= np.exp(-(xx**2 + yy**2) / (2 * 0.35**2))  # photographers centre subjects
-    weights = np.where(saliency >= np.quantile(saliency, 0.8), saliency, 0.0)
-    total = float(weights.sum()) or 1.0
-    mx = float((weights * xx).sum() / total)
-    my = float((weights * yy).sum() / total)
-    sx = float(np.sqrt((weights * (xx - mx) ** 2).sum() / total))
-    sy = float(np.sqrt((weights * (yy - my) ** 2).sum() / total))
-    cx, cy = (mx + 0.5) * width, (my + 0.5) * height
-    half_w, half_h = max(2 * sx, 0.12) * width, max(2 * sy, 0.12) * height
-    return _clip(Box(cx - half_w, cy - half_h, cx + half_w, cy + half_h), width, height)
-
-
-def _normalise(values: np.ndarray) -> np.ndarray:
-    low, high = float(values.min()), float(values.max())
-    return (values - low) / (high - low) if high > low else np.zeros_like(values)
-
-
-def _clip(box: Box, width: float, height: float) -> Box:
-    return Box(max(0.0, box.x0), max(0.0, box.y0), min(width, box.x1), min(height, box.y1))
-
-
-def max_window_width(layout: CanvasLayout, aspect: float, angle: float = 0.0) -> float:
-    """The widest window of the output's aspect (rolled by ``angle``) that fits the canvas."""
+def max_window_width(area: Area, aspect: float, angle: float = 0.0) -> float:
+    """The widest window of the output's aspect (rolled by ``angle``) that fits ``area``."""
+    box = area_box(area)
     c, s = abs(np.cos(angle)), abs(np.sin(angle))
     # The rolled window's bounding box is (w c + h s) x (w s + h c) with h = w / aspect.
-    return float(min(layout.width / (c + s / aspect), layout.height / (s + c / aspect)))
+    return float(min(box.width / (c + s / aspect), box.height / (s + c / aspect)))
 
 
-def fit_window(window: Window, layout: CanvasLayout, aspect: float, margin_angle: float = 0.0) -> Window:
-    """Shrink and move ``window`` as little as possible so that it lies inside the canvas."""
+def fit_window(window: Window, area: Area, aspect: float, margin_angle: float = 0.0) -> Window:
+    """Shrink and move ``window`` as little as possible so that it lies inside ``area``."""
+    box = area_box(area)
     angle = max(abs(window.angle), margin_angle)
-    w = min(window.w, max_window_width(layout, aspect, angle))
+    reach = yaw_extent(window.yaw, aspect)
+    w = min(window.w, max_window_width(box, aspect, angle) / reach)
     c, s = abs(np.cos(angle)), abs(np.sin(angle))
-    half_x = (w * c + w / aspect * s) / 2
-    half_y = (w * s + w / aspect * c) / 2
-    cx = float(np.clip(window.cx, half_x, layout.width - half_x))
-    cy = float(np.clip(window.cy, half_y, layout.height - half_y))
-    return Window(cx, cy, w, window.angle)
+    half_x = (w * c + w / aspect * s) / 2 * reach
+    half_y = (w * s + w / aspect * c) / 2 * reach
+    cx = float(np.clip(window.cx, box.x0 + half_x, box.x1 - half_x))
+    cy = float(np.clip(window.cy, box.y0 + half_y, box.y1 - half_y))
+    return Window(cx, cy, w, window.angle, window.yaw)
+
+
+def shot_area(layout: CanvasLayout, framing: str, aspect: float, output_width: int) -> Box:
+    """Where a shot's camera may look: the whole canvas for wide shots, else the real picture.
+
+    A picture smaller than the enlargement cap's smallest window gets that window's room,
+    centred on it (the only case where a tight shot shows some of the extension).
+    """
+    if framing == "wide" or not layout.extended:
+        return layout.bounds
+    picture = layout.image
+    smallest = output_width / MAX_MAGNIFICATION
+    width, height = max(picture.width, smallest), max(picture.height, smallest / aspect)
+    x0 = float(np.clip(picture.cx - width / 2, 0, layout.width - width))
+    y0 = float(np.clip(picture.cy - height / 2, 0, layout.height - height))
+    return Box(x0, y0, x0 + width, y0 + height)
+
+
+def wide_width(layout: CanvasLayout, aspect: float, output_width: int) -> float:
+    """The wide framing's width: the whole picture, but on an extended canvas no wider than
+    keeps the real picture at ``REAL_SHARE_MIN`` of the frame (and never over the cap)."""
+    widest = max_window_width(layout, aspect)
+    if not layout.extended:
+        return widest
+    inside = max_window_width(layout.image, aspect)
+    share = max(inside, min(layout.image.width, layout.image.height * aspect) / REAL_SHARE_MIN)
+    return float(min(widest, max(share, output_width / MAX_MAGNIFICATION)))
 
 
 def frame_subject(
     subject: Subject, layout: CanvasLayout, framing: str, aspect: float, output_width: int
 ) -> Window:
-    """The resting window of a framing: the subject placed well, inside the canvas."""
-    widest = max_window_width(layout, aspect)
-    real = max_window_width(_image_only(layout), aspect)
-    if framing != "wide" and layout.extended:
-        # Tighter framings are measured on the real picture, not on its blurred extension:
-        # a medium shot shows as much of it as fits, a close-up less.
-        widest = real / FRAMING_SCALE["medium"]
+    """The resting window of a framing: the subject placed well, inside its shot's area."""
+    area = shot_area(layout, framing, aspect, output_width)
+    widest = wide_width(layout, aspect, output_width)
+    if framing != "wide":
+        # Tighter framings are measured on the real picture, not on its extension.
+        widest = max_window_width(area, aspect)
+        widest = widest / FRAMING_SCALE["medium"] if layout.extended else widest
     w = widest * FRAMING_SCALE[framing]
     box = _in_canvas(subject.box, layout)
     cx, cy = box.cx, box.cy
-    if framing == "close-up" and subject.face is not None:
+    if subject.face is not None:
         face = _in_canvas(subject.face, layout)
-        w = max(w * 0.6, face.height * 2.6 * aspect)
-        cx, cy = face.cx, face.cy + 0.1 * face.height  # eyes a little above centre
+        if framing == "close-up":
+            # Whole head (hair above the detector's box) with room: 3.4 face heights tall.
+            w = max(w * 0.6, face.height * 3.4 * aspect)
+        elif framing == "medium":
+            w = max(w, face.height * 5.5 * aspect)
+        w = min(w, max_window_width(area, aspect))
+        # Eyes (about 40% down the detector's box) on the upper third line of the frame.
+        eyes = face.y0 + 0.4 * face.height
+        cx, cy = face.cx, eyes + (w / aspect) / 6
+        head_top = face.y0 - 0.45 * face.height
+        cy = min(cy, head_top + (w / aspect) / 2)  # never cut through the head
     elif framing == "medium":
         # Keep the whole subject if it fits, with some air around it.
         w = max(w, min(widest, max(box.width * 1.15, box.height * 1.15 * aspect)))
     w = max(w, output_width / MAX_MAGNIFICATION, 8.0)
-    if framing != "wide" and layout.extended:
-        # Fit inside the picture itself (its coordinates start at the image's corner).
-        x0, y0 = layout.image.x0, layout.image.y0
-        inside = fit_window(Window(cx - x0, cy - y0, min(w, real)), _image_only(layout), aspect)
-        cx, cy, w = inside.cx + x0, inside.cy + y0, inside.w
-    return fit_window(Window(cx, cy, w), layout, aspect)
+    window = fit_window(Window(cx, cy, w), area, aspect)
+    return _keep_text_whole(window, subject, layout, area, aspect)
+
+
+def _keep_text_whole(window: Window, subject: Subject, layout: CanvasLayout, area: Box, aspect: float) -> Window:
+    """Move the window's edges off text lines: a line cut in half reads as a mistake."""
+    if not subject.text:
+        return window
+    lines = [_in_canvas(line, layout) for line in subject.text]
+    for _ in range(2):
+        x0, x1 = window.cx - window.w / 2, window.cx + window.w / 2
+        cut = [b for b in lines if b.x0 < x0 < b.x1 or b.x0 < x1 < b.x1]
+        if not cut:
+            break
+        # Widen to take the cut lines in whole, as far as the area allows.
+        left = min([x0, *(b.x0 for b in cut)])
+        right = max([x1, *(b.x1 for b in cut)])
+        w = min(right - left + 0.02 * window.w, max_window_width(area, aspect))
+        window = fit_window(Window((left + right) / 2, window.cy, w), area, aspect)
+    return window
 
 
 def _in_canvas(box: Box, layout: CanvasLayout) -> Box:
     """Image coordinates -> canvas coordinates."""
-    return Box(box.x0 + layout.image.x0, box.y0 + layout.image.y0, box.x1 + layout.image.x0, box.y1 + layout.image.y0)
+    return box.shifted(layout.image.x0, layout.image.y0)
 
 
-def _image_only(layout: CanvasLayout) -> CanvasLayout:
-    return CanvasLayout(int(layout.image.width), int(layout.image.height), layout.image, extended=False)
+def magnification_warning(index: int, layout: CanvasLayout, image_w: int, image_h: int, output: tuple[int, int]) -> str | None:
+    """A warning when a reference is too small to fill the output within the enlargement cap."""
+    width, height = output
+    aspect = width / height
+    fill = max_window_width(Box(0, 0, image_w, image_h), aspect)
+    if width / fill <= MAX_MAGNIFICATION + 1e-9:
+        return None
+    return (
+        f"image {index + 1} is {image_w}x{image_h}: filling {width}x{height} would enlarge it "
+        f"{width / fill:.1f}x, so its shots are framed wider (at most {MAX_MAGNIFICATION:.0f}x) "
+        f"and show some background around it; a larger picture looks sharper"
+    )
+
+
+def spread_widths(widths: list[float], references: list[int], floors: list[float]) -> tuple[list[float], list[bool]]:
+    """Consecutive shots of one reference at least ``MIN_WIDTH_STEP`` apart in width.
+
+    The tighter of two too-similar windows is narrowed (not below its floor, the enlargement
+    cap). Returns the widths and, per shot, whether it still looks too much like the shot
+    before it (the planner then cuts instead of dissolving, which would ghost).
+    """
+    out = list(widths)
+    similar = [False] * len(widths)
+    for i in range(1, len(out)):
+        if references[i] != references[i - 1]:
+            continue
+        a, b = out[i - 1], out[i]
+        if abs(a - b) >= MIN_WIDTH_STEP * max(a, b) - 1e-9:
+            continue
+        if b <= a and a * (1 - MIN_WIDTH_STEP) >= floors[i]:
+            out[i] = a * (1 - MIN_WIDTH_STEP)
+        elif b > a and b * (1 - MIN_WIDTH_STEP) >= floors[i - 1] and i - 1 > 0 and references[i - 2] != references[i - 1]:
+            out[i - 1] = b * (1 - MIN_WIDTH_STEP)
+        else:
+            similar[i] = True
+    return out, similar
+

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from refvid.engines.motion import vocabulary as vocab
+from refvid.engines import vocabulary as vocab
 
 GRADES = ("none", "warm", "cool", "noir", "vintage")
 # How far each reference moves toward the shared statistics: colour more than lightness,

@@ -46,9 +46,12 @@ class Timeline:
     kinds: list[str]  # transition into each shot
     lengths: list[int]  # frames of each transition, at most half of either shot
     spans: list[Span]
+    fade_out: int = 0  # frames over which the video's end fades to black (0: it ends on a cut)
 
     @classmethod
-    def build(cls, starts: list[int], kinds: list[str], requested: list[int], frame_count: int) -> Timeline:
+    def build(
+        cls, starts: list[int], kinds: list[str], requested: list[int], frame_count: int, fade_out: int = 0
+    ) -> Timeline:
         """Lay out shots starting at ``starts`` with the requested transition lengths."""
         cuts = [*starts, frame_count]
         lengths = []
@@ -64,7 +67,8 @@ class Timeline:
             if i + 1 < len(kinds) and kinds[i + 1] == "crossfade":
                 last += lengths[i + 1] - lengths[i + 1] // 2
             spans.append(Span(max(0, first), min(frame_count, last)))
-        return cls(cuts, kinds, lengths, spans)
+        last = frame_count - starts[-1]
+        return cls(cuts, kinds, lengths, spans, min(fade_out, last // 2))
 
     def at(self, frame: int) -> list[Appearance]:
         """The shots visible on ``frame`` and how each is drawn (one, or two in a crossfade)."""
@@ -102,6 +106,10 @@ class Timeline:
                     brightness = 1 - progress
                 else:
                     whip, blur = WHIP_TRAVEL * progress**2, _whip_blur(progress, half_out)
+        end = self.cuts[-1]
+        if self.fade_out and frame >= end - self.fade_out:
+            # The ending: down to black, reached on the very last frame.
+            brightness = min(brightness, (end - 1 - frame) / self.fade_out)
         return Appearance(shot, frame - self.spans[shot].first, 1.0, brightness, whip, blur)
 
 

@@ -24,6 +24,13 @@ DEFAULT_NEGATIVE_PROMPT = (
     "walking backwards"
 )
 
+# The sampling settings the authors use for VACE tasks at every resolution: Wan2.1's
+# generate.py (sample_shift 16 for "vace" tasks, 50 steps, guide scale 5.0) and VACE's
+# vace_wan_inference.py. The 3.0 / 5.0 shifts are Wan's text/image-to-video settings.
+VACE_STEPS = 50
+VACE_FLOW_SHIFT = 16.0
+VACE_GUIDANCE = 5.0
+
 _CUSTOM_RESOLUTION = re.compile(r"^(\d+)x(\d+)$")
 
 
@@ -58,6 +65,13 @@ class WanSettings(BaseSettings):
         default=False,
         description="Keep the UMT5-XXL text encoder (~11 GB) in RAM; saves VRAM, slower prompts.",
     )
+    low_cpu_memory: bool = Field(
+        default=False,
+        description=(
+            "With offload=group: pin weights in RAM as they stream instead of pinning all "
+            "offloaded weights up front (much less RAM, somewhat slower)."
+        ),
+    )
     vae_tiling: bool = Field(
         default=False, description="Decode the VAE in tiles (less VRAM, a bit slower)."
     )
@@ -65,12 +79,14 @@ class WanSettings(BaseSettings):
         default="auto",
         description="auto (720p for a 14B model, else 480p), 480p, 720p, or LONGxSHORT in multiples of 16.",
     )
-    steps: int = Field(default=30, ge=1, le=200, description="Denoising steps per segment.")
+    steps: int = Field(default=VACE_STEPS, ge=1, le=200, description="Denoising steps per segment.")
     guidance: float = Field(
-        default=5.0, ge=0.0, le=20.0, description="Classifier-free guidance scale."
+        default=VACE_GUIDANCE, ge=0.0, le=20.0, description="Classifier-free guidance scale."
     )
     flow_shift: float | None = Field(
-        default=None, gt=0.0, description="Scheduler flow shift; default 3.0 at 480p, 5.0 at 720p."
+        default=None,
+        gt=0.0,
+        description=f"Scheduler flow shift; default {VACE_FLOW_SHIFT} (the VACE authors') at every size.",
     )
     negative_prompt: str = Field(
         default=DEFAULT_NEGATIVE_PROMPT, description="What the model steers away from."
@@ -80,7 +96,9 @@ class WanSettings(BaseSettings):
         default=81, ge=5, description="Frames per generated segment (4k+1)."
     )
     overlap_frames: int = Field(
-        default=5, ge=1, description="Frames of a segment's end that condition the next (4k+1)."
+        default=9,
+        ge=1,
+        description="Frames of a segment's end that condition the next (4k+1; 9 pins two latent frames).",
     )
 
     @field_validator("segment_frames", "overlap_frames")
@@ -125,11 +143,20 @@ class WanSettings(BaseSettings):
         return long_side, short_side
 
     @property
+    def size_warning(self) -> str | None:
+        """Why this model/size pair is likely to look worse than it could, if it is."""
+        if "1.3b" in self.model.lower() and min(self.base_size) >= 720:
+            long_side, short_side = self.base_size
+            return (
+                f"the 1.3B checkpoint is documented for 480p; at {long_side}x{short_side} expect "
+                "artefacts and much longer renders: set REFVID_WAN_RESOLUTION=480p or use the 14B model"
+            )
+        return None
+
+    @property
     def resolved_flow_shift(self) -> float:
-        """The flow shift Wan's authors use for this resolution unless one is set."""
-        if self.flow_shift is not None:
-            return self.flow_shift
-        return 5.0 if min(self.base_size) >= 720 else 3.0
+        """The flow shift set, else the VACE authors' (the same at 480p and 720p)."""
+        return self.flow_shift if self.flow_shift is not None else VACE_FLOW_SHIFT
 
     def cache_key(self) -> str:
         """A string that changes whenever a setting that affects loading changes."""
@@ -141,6 +168,7 @@ class WanSettings(BaseSettings):
                 "dtype",
                 "vae_dtype",
                 "offload",
+                "low_cpu_memory",
                 "vae_tiling",
                 "text_encoder_on_cpu",
                 "resolution",

@@ -12,11 +12,11 @@ import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import cv2
 import numpy as np
 
 from refvid.engines.base import CancelledFn, Plan, ProgressFn, VideoSpec
 from refvid.engines.wan.config import WanSettings
+from refvid.engines.wan.continuation import conditioning, join, to_pil
 from refvid.engines.wan.interpolate import retime
 from refvid.engines.wan.loading import (
     Resolved,
@@ -25,8 +25,10 @@ from refvid.engines.wan.loading import (
     release_memory,
     render_lock,
 )
+from refvid.engines.wan.plan import WanPlan
 from refvid.engines.wan.prompting import build_prompt
-from refvid.engines.wan.sizes import SegmentPlan, native_size, output_positions, plan_segments
+from refvid.engines.wan.references import choose, vace_images
+from refvid.engines.wan.sizes import native_size, output_positions, plan_segments
 from refvid.errors import Cancelled, EngineUnavailable
 from refvid.media.color import rgb_to_i420
 from refvid.references import Reference
@@ -36,7 +38,6 @@ log = logging.getLogger(__name__)
 
 # Share of the progress bar spent denoising; the rest is retiming and upscaling.
 DENOISE_SHARE = 0.9
-_GRAY = 128  # "nothing here" value of a conditioning frame, as the VACE authors use
 
 
 class WanEngine:
@@ -70,28 +71,31 @@ class WanEngine:
         segments = plan_segments(
             request.duration, settings.fps, settings.segment_frames, settings.overlap_frames
         )
-        details: dict[str, Any] = {
-            "model": settings.model,
-            "device": self.resolved.device,
-            "dtype": settings.dtype,
-            "offload": settings.offload,
-            "native_width": native_width,
-            "native_height": native_height,
-            "native_fps": settings.fps,
-            "native_frames": segments.needed,
-            "segments": list(segments.lengths),
-            "overlap_frames": segments.overlap,
-            "steps": settings.steps,
-            "guidance": settings.guidance,
-            "flow_shift": settings.resolved_flow_shift,
-            "prompt": build_prompt(request),
-            "negative_prompt": settings.negative_prompt,
-            "references": len(references),
-            "upscaled": (native_width, native_height) != (spec.width, spec.height),
-            "retiming": "DIS optical flow, both neighbours warped and blended; Lanczos upscale",
-        }
+        warnings = [w for w in (settings.size_warning,) if w is not None]
+        for warning in warnings:
+            log.warning("wan: %s", warning)
+        wan = WanPlan(
+            model=settings.model,
+            device=self.resolved.device,
+            dtype=settings.dtype,
+            offload=settings.offload,
+            native_width=native_width,
+            native_height=native_height,
+            native_fps=settings.fps,
+            segments=segments,
+            steps=settings.steps,
+            guidance=settings.guidance,
+            flow_shift=settings.resolved_flow_shift,
+            prompt=build_prompt(request),
+            negative_prompt=settings.negative_prompt,
+            references=tuple(choose(references)),
+            upscaled=(native_width, native_height) != (spec.width, spec.height),
+            warnings=tuple(warnings),
+        )
         # Wan renders one continuous take; a continuation segment is not a cut.
-        return Plan(engine=self.name, seed=request.seed, spec=spec, cut_times=[], details=details)
+        return Plan(
+            engine=self.name, seed=request.seed, spec=spec, cut_times=[], details=wan.to_details()
+        )
 
     def render(
         self,
@@ -105,7 +109,7 @@ class WanEngine:
         with render_lock:
             native = self._native_frames(plan, references, progress, cancelled)
         positions = output_positions(
-            plan.spec.frame_count, plan.details["native_fps"], plan.spec.fps
+            plan.spec.frame_count, WanPlan.from_details(plan.details).native_fps, plan.spec.fps
         )
         total = len(positions)
         size = (plan.spec.width, plan.spec.height)
@@ -125,18 +129,14 @@ class WanEngine:
     ) -> list[np.ndarray]:
         import torch
 
-        details = plan.details
-        width, height = details["native_width"], details["native_height"]
-        segments = SegmentPlan(
-            needed=details["native_frames"],
-            lengths=tuple(details["segments"]),
-            overlap=details["overlap_frames"],
-        )
+        wan = WanPlan.from_details(plan.details)
+        width, height = wan.native_width, wan.native_height
+        segments = wan.segments
         pipe = get_pipeline(self.settings, self.resolved)
-        reference_images = [_fit_reference(ref.image, width, height) for ref in references]
+        reference_images = vace_images(references, width, height)
         # A CPU generator gives the same starting noise for a seed on any GPU.
         generator = torch.Generator(device="cpu").manual_seed(plan.seed)
-        steps = details["steps"]
+        steps = wan.steps
         total_steps = steps * len(segments.lengths)
         done = [0]
 
@@ -153,10 +153,10 @@ class WanEngine:
             return tensors
 
         # Encoded once per job (the negative once per process) and shared by every segment.
-        negative = details["negative_prompt"] if details["guidance"] > 1.0 else None
+        negative = wan.negative
         try:
             prompt_embeds, negative_embeds = encode_prompts(
-                self.settings, pipe, details["prompt"], negative
+                self.settings, pipe, wan.prompt, negative
             )
         except BaseException:
             self._cleanup(pipe)
@@ -166,7 +166,7 @@ class WanEngine:
             if cancelled is not None and cancelled():
                 raise Cancelled("generation cancelled")
             video, mask = (
-                (None, None) if number == 0 else _continuation(frames, length, segments.overlap)
+                (None, None) if number == 0 else conditioning(frames, length, segments.overlap)
             )
             log.info(
                 "wan segment %d/%d: %d frames at %dx%d",
@@ -182,17 +182,17 @@ class WanEngine:
                 negative_prompt_embeds=negative_embeds,
                 video=video,
                 mask=mask,
-                reference_images=[_to_pil(image) for image in reference_images] or None,
+                reference_images=[to_pil(image) for image in reference_images] or None,
                 height=height,
                 width=width,
                 num_frames=length,
                 num_inference_steps=steps,
-                guidance_scale=details["guidance"],
+                guidance_scale=wan.guidance,
                 generator=generator,
                 output_type="np",
                 callback_on_step_end=on_step_end,
             )
-            _join(frames, _to_uint8(output.frames[0]), segments.overlap if number else 0)
+            join(frames, _to_uint8(output.frames[0]), segments.overlap if number else 0)
         return frames[: segments.needed]
 
     def _call(self, pipe: Any, **kwargs: Any) -> Any:
@@ -220,50 +220,6 @@ class WanEngine:
             release_memory()
 
 
-def _fit_reference(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Resize to fit the native frame (the pipeline pads the rest), with a proper filter."""
-    source_height, source_width = image.shape[:2]
-    scale = min(width / source_width, height / source_height)
-    size = (max(1, round(source_width * scale)), max(1, round(source_height * scale)))
-    if size == (source_width, source_height):
-        return image
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-    return cv2.resize(image, size, interpolation=interpolation)
-
-
-def _to_pil(image: np.ndarray) -> Any:
-    from PIL import Image
-
-    return Image.fromarray(np.ascontiguousarray(image))
-
-
 def _to_uint8(frames: np.ndarray) -> list[np.ndarray]:
     """Float frames in 0..1 (the pipeline's ``np`` output) to uint8 RGB."""
     return list(np.clip(frames * 255.0 + 0.5, 0, 255).astype(np.uint8))
-
-
-def _continuation(
-    frames: list[np.ndarray], length: int, overlap: int
-) -> tuple[list[Any], list[Any]]:
-    """Conditioning video and mask: keep the last ``overlap`` frames, generate the rest."""
-    from PIL import Image
-
-    height, width = frames[-1].shape[:2]
-    gray = Image.new("RGB", (width, height), (_GRAY, _GRAY, _GRAY))
-    keep, generate = Image.new("L", (width, height), 0), Image.new("L", (width, height), 255)
-    video = [_to_pil(frame) for frame in frames[-overlap:]] + [gray] * (length - overlap)
-    mask = [keep] * overlap + [generate] * (length - overlap)
-    return video, mask
-
-
-def _join(frames: list[np.ndarray], segment: list[np.ndarray], overlap: int) -> None:
-    """Append a segment whose first ``overlap`` frames re-render the end of ``frames``.
-
-    The re-rendered frames drift slightly in colour (VAE round trip), so the seam is a
-    short crossfade from the old frames to the new ones instead of a jump.
-    """
-    for offset in range(overlap):
-        weight = (offset + 1) / (overlap + 1)
-        index = len(frames) - overlap + offset
-        frames[index] = cv2.addWeighted(frames[index], 1.0 - weight, segment[offset], weight, 0.0)
-    frames.extend(segment[overlap:])

@@ -159,6 +159,14 @@ def get_pipeline(settings: WanSettings, resolved: Resolved) -> Any:
         return pipe
 
 
+def adopt_pipeline(settings: WanSettings, pipe: Any) -> None:
+    """Serve ``pipe`` (already built and placed) for ``settings``, e.g. random weights in a benchmark."""
+    with _lock:
+        _pipelines.clear()
+        _negative_embeds.clear()
+        _pipelines[settings.cache_key()] = pipe
+
+
 def clear_cache() -> None:
     """Drop the warm pipeline (tests; an operator switching models)."""
     with _lock:
@@ -170,22 +178,34 @@ def clear_cache() -> None:
 def encode_prompts(
     settings: WanSettings, pipe: Any, prompt: str, negative: str | None
 ) -> tuple[Any, Any]:
-    """Prompt and negative-prompt embeddings; the negative one is cached per pipeline."""
-    positive, _ = pipe.encode_prompt(
-        prompt=prompt, do_classifier_free_guidance=False, max_sequence_length=TEXT_TOKENS
-    )
+    """Prompt and negative-prompt embeddings with no autograd graph; the negative one is cached.
+
+    Only the pipeline's ``__call__`` runs under ``no_grad``; ``encode_prompt`` called on its
+    own would keep UMT5-XXL's activations (~5 GiB per prompt) alive through ``grad_fn``.
+    """
+    positive = _encode(pipe, prompt)
     if negative is None:
         return positive, None
     key = (settings.cache_key(), negative)
     with _lock:
         cached = _negative_embeds.get(key)
     if cached is None:
-        cached, _ = pipe.encode_prompt(
-            prompt=negative, do_classifier_free_guidance=False, max_sequence_length=TEXT_TOKENS
-        )
+        cached = _encode(pipe, negative)
         with _lock:
             _negative_embeds[key] = cached
     return positive, cached
+
+
+def _encode(pipe: Any, text: str) -> Any:
+    import torch
+
+    # no_grad rather than inference_mode: the embeddings are reused by later pipeline
+    # calls, and inference tensors refuse some operations outside inference mode.
+    with torch.no_grad():
+        embeds, _ = pipe.encode_prompt(
+            prompt=text, do_classifier_free_guidance=False, max_sequence_length=TEXT_TOKENS
+        )
+    return embeds.detach()
 
 
 def release_memory() -> None:
@@ -222,28 +242,73 @@ def _load(settings: WanSettings, resolved: Resolved) -> Any:
             f"REFVID_WAN_MODEL={settings.model}: could not load a Wan2.1-VACE pipeline from "
             f"{resolved.model_dir}: {exc}"
         ) from exc
+    place(pipe, settings, resolved.device)
+    return pipe
+
+
+def place(pipe: Any, settings: WanSettings, device: str) -> None:
+    """Set a loaded pipeline up for inference: shift, frozen weights, tiling and devices."""
+    import torch
+
     _set_flow_shift(pipe, settings.resolved_flow_shift)
     pipe.set_progress_bar_config(disable=True)
+    freeze(pipe)
     if settings.vae_tiling:
         pipe.vae.enable_tiling()
     if settings.offload == "model":
-        pipe.enable_model_cpu_offload(device=resolved.device)
+        pipe.enable_model_cpu_offload(device=device)
     elif settings.offload == "group":
-        # Leaf-level groups prefetched on a CUDA stream: the lowest VRAM at a moderate cost.
-        pipe.enable_group_offload(
-            onload_device=torch.device(resolved.device),
-            offload_device=torch.device("cpu"),
-            offload_type="leaf_level",
-            use_stream=True,
-            exclude_modules=["text_encoder"] if settings.text_encoder_on_cpu else None,
-        )
+        _group_offload(pipe, torch.device(device), settings)
     else:
         for name, component in pipe.components.items():
             # A CPU text encoder never visits the GPU (an 8 GB card could not hold it even once).
             keep_on_cpu = name == "text_encoder" and settings.text_encoder_on_cpu
             if isinstance(component, torch.nn.Module) and not keep_on_cpu:
-                component.to(resolved.device)
-    return pipe
+                component.to(device)
+
+
+def _group_offload(pipe: Any, onload: Any, settings: WanSettings) -> None:
+    """Leaf-level groups prefetched on a CUDA stream: the lowest VRAM at a moderate cost.
+
+    Not ``pipe.enable_group_offload(exclude_modules=[...])``: diffusers moves every
+    excluded module to the onload device, which would put the ~11 GB text encoder that
+    REFVID_WAN_TEXT_ENCODER_ON_CPU keeps in RAM onto the GPU. Each component is set up
+    here instead, and a CPU text encoder is left alone.
+    """
+    import torch
+    from diffusers.hooks import apply_group_offloading
+
+    options: dict[str, Any] = {
+        "onload_device": onload,
+        "offload_device": torch.device("cpu"),
+        "offload_type": "leaf_level",
+        # Always true once resolve_device has accepted a CUDA device; false only where a
+        # test stands "cuda" in for a GPU on a machine without one.
+        "use_stream": onload.type == "cuda" and torch.cuda.is_available(),
+        # Streams need pinned host memory; pre-pinning holds every offloaded weight in
+        # page-locked RAM at once, pinning on the fly needs far less at some speed.
+        "low_cpu_mem_usage": settings.low_cpu_memory,
+    }
+    for name, component in pipe.components.items():
+        if not isinstance(component, torch.nn.Module):
+            continue
+        if name == "text_encoder" and settings.text_encoder_on_cpu:
+            continue
+        enable = getattr(component, "enable_group_offload", None)
+        if enable is not None:  # diffusers models
+            enable(**options)
+        else:  # the transformers text encoder
+            apply_group_offloading(module=component, **options)
+
+
+def freeze(pipe: Any) -> None:
+    """Inference only: no weight of any component requires grad, and none is in training mode."""
+    import torch
+
+    for component in pipe.components.values():
+        if isinstance(component, torch.nn.Module):
+            component.requires_grad_(False)
+            component.eval()
 
 
 def _set_flow_shift(pipe: Any, shift: float) -> None:

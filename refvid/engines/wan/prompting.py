@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 
-from refvid.engines.motion.vocabulary import DEFAULT_MOVES, MOVES, any_match
+from refvid.engines.vocabulary import DEFAULT_MOVES, MOVES, any_match
 from refvid.request import GenerationRequest
 
 AMPLITUDE_PHRASES: dict[str, str] = {

@@ -2,8 +2,8 @@
 
 Wan works at its native sizes (multiples of 16) and 16 fps in clips of 4k+1 frames.
 A 5 s request needs 5 * 16 + 1 = 81 native frames (frame 0 at t=0, frame 80 at t=5 s);
-a 10 s request needs 161, made of a first segment and continuations that each start
-from the last ``overlap`` frames of the one before.
+a 10 s request needs 161, made of two segments of 85 where the second starts from the
+last ``overlap`` (9) frames of the first.
 """
 
 from __future__ import annotations
@@ -48,21 +48,30 @@ class SegmentPlan:
 
 
 def plan_segments(duration: float, fps: int, segment_frames: int, overlap: int) -> SegmentPlan:
-    """Split a duration into segments; the last may be one latent frame (4 frames) longer."""
+    """Split a duration into the fewest segments; each may be one latent frame (4 frames) longer.
+
+    One extra latent frame costs ~5% more time; a whole extra segment for it costs 100%.
+    The extra frames go to the last segments first: 10 s with a 9-frame overlap is
+    85 + 85 - 9 = 161 frames, two segments instead of three.
+    """
     if overlap >= segment_frames:
         raise ValueError(f"overlap ({overlap}) must be shorter than a segment ({segment_frames})")
     needed = round(duration * fps) + 1
-    # One extra latent frame costs ~5% more time; a whole extra segment for it costs 100%.
     stretch = segment_frames + 4
-    first = round_up_4k1(needed)
-    lengths = [first if first <= stretch else segment_frames]
-    produced = lengths[0]
-    while produced < needed:
-        length = round_up_4k1(needed - produced + overlap)
-        if length > stretch:
-            length = segment_frames
-        lengths.append(length)
-        produced += length - overlap
+    count = 1
+    while count * stretch - (count - 1) * overlap < needed:
+        count += 1
+    if count == 1:
+        return SegmentPlan(needed=needed, lengths=(round_up_4k1(needed),), overlap=overlap)
+    lengths = [segment_frames] * count
+    missing = needed + (count - 1) * overlap - count * segment_frames
+    if missing <= 0:
+        lengths[-1] = round_up_4k1(segment_frames + missing)
+    for index in reversed(range(count)):
+        if missing <= 0:
+            break
+        lengths[index] += 4
+        missing -= 4
     return SegmentPlan(needed=needed, lengths=tuple(lengths), overlap=overlap)
 
 

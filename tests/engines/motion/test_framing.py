@@ -13,6 +13,7 @@ from refvid.engines.motion.framing import (
     fit_window,
     frame_subject,
     max_window_width,
+    spread_widths,
 )
 from refvid.references import Reference
 
@@ -83,15 +84,65 @@ def test_fit_window_pulls_inside() -> None:
     assert fitted.cx - fitted.w / 2 >= 0 and fitted.cx + fitted.w / 2 <= 1000
 
 
-def test_tight_framings_on_an_extended_canvas_stay_on_the_picture_and_differ(demo_refs: list[Reference]) -> None:
-    image = demo_refs[1].image  # landscape coffee in a 9:16 frame: the canvas is extended
+def test_landscape_in_portrait_is_a_full_height_crop_not_an_extension(demo_refs: list[Reference]) -> None:
+    # Issue 8 changed this: a landscape picture in 9:16 is not letterboxed on an extended
+    # canvas any more; every framing is a crop of the real picture (wide = full height).
+    image = demo_refs[1].image
     aspect = 9 / 16
-    layout = canvas_layout(image.shape[1], image.shape[0], aspect)
-    assert layout.extended
+    layout = canvas_layout(image.shape[1], image.shape[0], aspect, 1080)
+    assert not layout.extended
     subject = find_subject(image)
     windows = {f: frame_subject(subject, layout, f, aspect, 1080) for f in ("wide", "medium", "close-up")}
-    assert windows["wide"].w > windows["medium"].w > windows["close-up"].w
+    assert windows["wide"].w / aspect == pytest.approx(image.shape[0], rel=0.01)
+    # 400 px of height for 1920 px of output: the enlargement cap leaves little room to tighten.
+    assert windows["wide"].w >= windows["medium"].w > windows["close-up"].w >= 1080 / 6 - 1e-6
+
+
+def test_tight_framings_of_a_portrait_in_landscape_stay_on_the_picture(demo_refs: list[Reference]) -> None:
+    image = np.ascontiguousarray(np.rot90(demo_refs[1].image))  # 400x600: portrait
+    aspect = 16 / 9
+    layout = canvas_layout(image.shape[1], image.shape[0], aspect, 1920)
+    assert layout.extended
+    subject = find_subject(image)
     for framing in ("medium", "close-up"):
-        window = windows[framing]
-        half_h = window.w / aspect / 2
-        assert window.cy - half_h >= layout.image.y0 - 1e-6 and window.cy + half_h <= layout.image.y1 + 1e-6
+        window = frame_subject(subject, layout, framing, aspect, 1920)
+        assert window.cx - window.w / 2 >= layout.image.x0 - 1e-6 and window.cx + window.w / 2 <= layout.image.x1 + 1e-6
+    wide = frame_subject(subject, layout, "wide", aspect, 1920)
+    assert layout.image.width / wide.w >= 0.7 - 1e-6, "the real picture fills most of a wide frame"
+
+
+def test_a_face_keeps_the_whole_head_with_eyes_near_the_upper_third(demo_refs: list[Reference]) -> None:
+    image = demo_refs[0].image
+    subject = find_subject(image)
+    face = subject.face
+    assert face is not None
+    layout = canvas_layout(image.shape[1], image.shape[0], 16 / 9, 1920)
+    for framing in ("medium", "close-up"):
+        window = frame_subject(subject, layout, framing, 16 / 9, 1920)
+        height = window.w / (16 / 9)
+        top = window.cy - height / 2
+        assert top <= face.y0 - 0.3 * face.height, framing
+        eyes = (face.y0 + 0.4 * face.height - top) / height
+        assert 0.2 <= eyes <= 0.45, (framing, eyes)
+
+
+def test_consecutive_framings_of_one_picture_differ_by_a_quarter() -> None:
+    widths, similar = spread_widths([1000, 950, 900, 500], [0, 0, 0, 1], [100] * 4)
+    assert widths[1] <= 0.75 * widths[0] + 1e-9
+    assert abs(widths[2] - widths[1]) >= 0.25 * max(widths[1], widths[2]) - 1e-9 or similar[2]
+    _, flags = spread_widths([300, 290], [0, 0], [280, 280])
+    assert flags == [False, True], "too small to tighten: the planner cuts instead"
+
+
+def test_text_lines_are_not_cut_by_a_crop() -> None:
+    import cv2
+
+    page = np.full((900, 1200, 3), 235, np.uint8)
+    for i in range(9):
+        cv2.putText(page, "Lorem ipsum dolor sit amet", (300, 120 + i * 80), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (20, 20, 20), 2)
+    subject = find_subject(page)
+    assert subject.text
+    layout = canvas_layout(1200, 900, 16 / 9, 1920)
+    window = frame_subject(subject, layout, "medium", 16 / 9, 1920)
+    x0, x1 = window.cx - window.w / 2, window.cx + window.w / 2
+    assert not any(line.x0 + 1 < x0 < line.x1 - 1 or line.x0 + 1 < x1 < line.x1 - 1 for line in subject.text)

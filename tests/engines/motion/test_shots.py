@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from refvid.engines.motion.shots import MIN_SHOT_FRAMES, Shot, plan_shots, read_prompt
-from refvid.engines.motion.vocabulary import MOVES, first_match
+from refvid.engines.vocabulary import MOVES, first_match
 
 
 def shots_for(prompt: str, references: int, seconds: int = 5, seed: int = 1) -> list[Shot]:

@@ -19,8 +19,17 @@ def test_defaults_need_a_gpu_and_never_download(monkeypatch: pytest.MonkeyPatch)
     assert settings.device == "auto"
     assert (settings.dtype, settings.vae_dtype) == ("bfloat16", "float32")
     assert settings.base_size == (832, 480)
-    assert settings.resolved_flow_shift == 3.0
     assert (settings.fps, settings.segment_frames) == (16, 81)
+
+
+def test_sampling_defaults_are_the_vace_authors(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Wan2.1 generate.py for vace tasks and VACE's vace_wan_inference.py: 50 steps, shift 16,
+    # guidance 5, at 480p and 720p alike (3.0/5.0 are the text/image-to-video shifts).
+    for name in ("STEPS", "FLOW_SHIFT", "GUIDANCE", "RESOLUTION"):
+        monkeypatch.delenv(f"REFVID_WAN_{name}", raising=False)
+    for resolution in ("480p", "720p"):
+        settings = WanSettings(resolution=resolution)
+        assert (settings.steps, settings.resolved_flow_shift, settings.guidance) == (50, 16.0, 5.0)
 
 
 def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -37,10 +46,10 @@ def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
-def test_14b_model_defaults_to_720p_and_its_flow_shift() -> None:
+def test_14b_model_defaults_to_720p_and_a_set_flow_shift_wins() -> None:
     settings = WanSettings(model="Wan-AI/Wan2.1-VACE-14B-diffusers")
     assert settings.base_size == (1280, 720)
-    assert settings.resolved_flow_shift == 5.0
+    assert settings.resolved_flow_shift == 16.0
     assert (
         WanSettings(model="Wan-AI/Wan2.1-VACE-14B-diffusers", flow_shift=4.0).resolved_flow_shift
         == 4.0
@@ -84,3 +93,19 @@ def test_cache_key_follows_loading_settings() -> None:
     base = WanSettings()
     assert base.cache_key() == WanSettings(steps=7).cache_key()  # steps do not reload
     assert base.cache_key() != WanSettings(offload="model").cache_key()
+
+
+def test_a_13b_model_at_720p_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
+    from refvid.engines.wan.engine import WanEngine
+    from refvid.engines.wan.loading import Resolved
+    from refvid.request import GenerationRequest
+
+    small = WanSettings(model="/models/Wan2.1-VACE-1.3B-diffusers", resolution="720p")
+    assert small.size_warning is not None and "480p" in small.size_warning
+    assert WanSettings(model="/models/Wan2.1-VACE-1.3B-diffusers").size_warning is None
+    assert WanSettings(model="Wan-AI/Wan2.1-VACE-14B-diffusers").size_warning is None
+    request = GenerationRequest.model_validate({"prompt": "a man", "image_urls": ["x"], "seed": 1})
+    with caplog.at_level("WARNING"):
+        plan = WanEngine(small, Resolved(model_dir="unused", device="cpu")).plan(request, [])
+    assert plan.details["warnings"] == [small.size_warning]
+    assert "documented for 480p" in caplog.text

@@ -129,7 +129,8 @@ def test_plan_is_cheap_plain_data(engine: WanEngine) -> None:
     data = plan.to_dict()
     assert data["engine"] == "wan"
     assert data["frame_count"] == 240
-    assert data["segments"] == [81, 85]
+    assert data["segments"] == [85, 85]
+    assert data["overlap_frames"] == 9
     assert data["native_fps"] == 16
     assert "sweeping camera move" in data["prompt"]
     assert plan.cut_times == []
@@ -260,17 +261,17 @@ def test_ten_seconds_continue_from_the_first_segment(
     monkeypatch.setattr(WanEngine, "_call", spy)
     frames = _render(engine, _request(duration=10), [_reference(0, 1)])
     assert len(frames) == 240
-    assert [call["num_frames"] for call in calls] == [81, 85]
+    assert [call["num_frames"] for call in calls] == [85, 85]
     assert calls[0]["video"] is None and calls[0]["mask"] is None
     video, mask = calls[1]["video"], calls[1]["mask"]
     assert len(video) == len(mask) == 85
-    # The last 5 frames of segment 1 condition segment 2 (mask black = keep), the rest is generated.
+    # The last 9 frames of segment 1 condition segment 2 (mask black = keep), the rest is generated.
     segment_one = np.clip(outputs[0].frames[0] * 255 + 0.5, 0, 255).astype(np.uint8)
-    for offset in range(5):
+    for offset in range(9):
         assert np.array_equal(np.asarray(video[offset]), segment_one[76 + offset])
         assert np.asarray(mask[offset]).max() == 0
-    assert all(np.asarray(m).min() == 255 for m in mask[5:])
-    assert all(np.asarray(v).std() == 0 for v in video[5:])  # flat grey, nothing to keep
+    assert all(np.asarray(m).min() == 255 for m in mask[9:])
+    assert all(np.asarray(v).std() == 0 for v in video[9:])  # flat grey, nothing to keep
 
 
 def test_render_is_a_stream(engine: WanEngine) -> None:
@@ -332,16 +333,3 @@ def test_generate_writes_a_playable_mp4(engine: WanEngine, tmp_path: Path) -> No
     assert len(frames) == 120
     assert (frames[0].width, frames[0].height) == SMALL_OUTPUT["16:9"]
     assert stream.average_rate == 24
-
-
-def test_segments_join_with_a_crossfade_over_the_overlap() -> None:
-    from refvid.engines.wan.engine import _join
-
-    frames = [np.zeros((2, 2, 3), np.uint8) for _ in range(10)]
-    segment = [np.full((2, 2, 3), 120, np.uint8) for _ in range(9)]
-    _join(frames, segment, overlap=5)
-    assert len(frames) == 10 + 9 - 5
-    levels = [int(frame[0, 0, 0]) for frame in frames]
-    assert levels[:5] == [0] * 5
-    assert levels[5:10] == [20, 40, 60, 80, 100]  # old frames fade into the re-rendered ones
-    assert levels[10:] == [120] * 4

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -13,7 +14,13 @@ import torch
 from refvid.engines import get_engine
 from refvid.engines.wan import load_wan_engine
 from refvid.engines.wan.config import WanSettings
-from refvid.engines.wan.loading import clear_cache, get_pipeline, resolve
+from refvid.engines.wan.loading import (
+    clear_cache,
+    encode_prompts,
+    get_pipeline,
+    place,
+    resolve,
+)
 from refvid.errors import EngineUnavailable
 
 _BLOCKED_IMPORT = """
@@ -101,7 +108,7 @@ def test_pipeline_loads_once_and_stays_warm(tiny_settings: WanSettings) -> None:
     resolved = resolve(tiny_settings)
     first = get_pipeline(tiny_settings, resolved)
     assert get_pipeline(tiny_settings.model_copy(update={"steps": 9}), resolved) is first
-    assert first.scheduler.config.flow_shift == 3.0
+    assert first.scheduler.config.flow_shift == 16.0  # the VACE authors' shift
     assert first.transformer.dtype == torch.float32
     assert first.vae.dtype == torch.float32
     shifted = tiny_settings.model_copy(update={"flow_shift": 7.0})
@@ -151,3 +158,94 @@ def test_hub_id_found_in_the_local_cache_loads_offline(
     assert resolved.model_dir == str(repo / "snapshots" / revision)
     pipe = get_pipeline(settings, resolved)
     assert pipe.vae.use_tiling is True
+
+
+def test_text_encoder_is_frozen_at_load(tiny_settings: WanSettings) -> None:
+    pipe = get_pipeline(tiny_settings, resolve(tiny_settings))
+    for component in (pipe.text_encoder, pipe.transformer, pipe.vae):
+        assert not any(parameter.requires_grad for parameter in component.parameters())
+        assert component.training is False
+
+
+def test_prompt_embeddings_carry_no_autograd_graph(tiny_settings: WanSettings) -> None:
+    clear_cache()
+    pipe = get_pipeline(tiny_settings, resolve(tiny_settings))
+    # Even a text encoder whose weights require grad (as a fresh from_pretrained leaves it)
+    # must not leave a graph behind: it would hold ~5 GiB per prompt for UMT5-XXL.
+    pipe.text_encoder.requires_grad_(True)
+    positive, negative = encode_prompts(tiny_settings, pipe, "a man on the bench", "a cat")
+    for embeds in (positive, negative):
+        assert embeds.grad_fn is None
+        assert embeds.requires_grad is False
+    assert positive.shape[1] == 512
+    clear_cache()
+
+
+def _fresh_pipeline(model_dir: Path) -> Any:
+    from diffusers import WanVACEPipeline
+
+    return WanVACEPipeline.from_pretrained(model_dir, local_files_only=True)
+
+
+def _devices(module: torch.nn.Module) -> set[str]:
+    return {parameter.device.type for parameter in module.parameters()}
+
+
+# There is no GPU here, so "cuda" stands for one: placing a pipeline must not move a CPU text
+# encoder there, and any attempt would fail loudly ("Torch not compiled with CUDA enabled").
+_FAKE_GPU = "cuda"
+
+
+@pytest.mark.skipif(
+    torch.cuda.is_available(), reason="uses 'cuda' as a device that cannot hold weights"
+)
+@pytest.mark.parametrize("low_cpu_memory", [False, True])
+def test_group_offload_leaves_a_cpu_text_encoder_in_ram(
+    tiny_model_dir: Path, low_cpu_memory: bool
+) -> None:
+    from diffusers.hooks.group_offloading import _get_group_onload_device
+
+    pipe = _fresh_pipeline(tiny_model_dir)
+    settings = WanSettings(offload="group", text_encoder_on_cpu=True, low_cpu_memory=low_cpu_memory)
+    place(pipe, settings, _FAKE_GPU)
+    assert _devices(pipe.text_encoder) == {"cpu"}
+    with pytest.raises(ValueError, match="not enabled"):
+        _get_group_onload_device(pipe.text_encoder)  # no hook will ever move it
+    for component in (pipe.transformer, pipe.vae):
+        assert _get_group_onload_device(component).type == "cuda"
+        assert _devices(component) == {"cpu"}  # offloaded until a layer runs
+    assert pipe._execution_device.type == "cuda"  # latents and embeddings go to the GPU
+
+
+@pytest.mark.skipif(
+    torch.cuda.is_available(), reason="uses 'cuda' as a device that cannot hold weights"
+)
+def test_group_offload_streams_the_text_encoder_when_it_is_not_kept_on_cpu(
+    tiny_model_dir: Path,
+) -> None:
+    from diffusers.hooks.group_offloading import _get_group_onload_device
+
+    pipe = _fresh_pipeline(tiny_model_dir)
+    place(pipe, WanSettings(offload="group"), _FAKE_GPU)
+    assert _get_group_onload_device(pipe.text_encoder).type == "cuda"
+    assert _devices(pipe.text_encoder) == {"cpu"}
+
+
+@pytest.mark.skipif(
+    torch.cuda.is_available(), reason="uses 'cuda' as a device that cannot hold weights"
+)
+def test_model_offload_keeps_every_component_in_ram_until_used(tiny_model_dir: Path) -> None:
+    pipe = _fresh_pipeline(tiny_model_dir)
+    place(pipe, WanSettings(offload="model"), _FAKE_GPU)
+    for component in (pipe.text_encoder, pipe.transformer, pipe.vae):
+        assert _devices(component) == {"cpu"}
+    assert pipe._execution_device.type == "cuda"
+
+
+def test_no_offload_keeps_a_cpu_text_encoder_in_ram(tiny_model_dir: Path) -> None:
+    pipe = _fresh_pipeline(tiny_model_dir)
+    place(
+        pipe, WanSettings(text_encoder_on_cpu=True), "meta"
+    )  # "meta": a device that is not the CPU
+    assert _devices(pipe.text_encoder) == {"cpu"}
+    assert _devices(pipe.transformer) == _devices(pipe.vae) == {"meta"}

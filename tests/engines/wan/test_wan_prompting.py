@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from refvid.engines.motion.vocabulary import DEFAULT_MOVES
+from refvid.engines.vocabulary import DEFAULT_MOVES
 from refvid.engines.wan.prompting import AMPLITUDE_PHRASES, MOVE_SENTENCES, build_prompt
 from refvid.request import GenerationRequest
 

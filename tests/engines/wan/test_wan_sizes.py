@@ -58,6 +58,20 @@ def test_ten_seconds_continues_the_first_segment() -> None:
     assert segments.produced == 161
 
 
+def test_ten_seconds_with_the_default_overlap_is_two_segments_of_85() -> None:
+    segments = plan_segments(10, 16, 81, 9)
+    assert segments.lengths == (85, 85)
+    assert segments.produced == segments.needed == 161
+
+
+def test_the_extra_latent_frame_goes_to_the_last_segments_first() -> None:
+    assert plan_segments(10, 16, 81, 5).lengths == (81, 85)
+    for seconds in (1, 3, 5, 7, 10, 12, 15, 20):
+        segments = plan_segments(seconds, 16, 81, 9)
+        assert segments.produced >= segments.needed
+        assert all(length % 4 == 1 and length <= 85 for length in segments.lengths)
+
+
 def test_short_segments_chain_until_the_duration_is_covered() -> None:
     segments = plan_segments(10, 16, 21, 5)
     assert all(length % 4 == 1 for length in segments.lengths)

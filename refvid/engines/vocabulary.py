@@ -1,4 +1,4 @@
-"""The words the motion engine understands in a prompt, in one place.
+"""The words the engines understand in a prompt, in one place.
 
 Each table maps a regular expression to what it asks for. Patterns are matched
 case-insensitively on word boundaries: ``first_match`` takes the entry found earliest in
@@ -83,16 +83,22 @@ TRANSITIONS_IN = _table(
     ]
 )
 TRANSITIONS_OUT = _table(
-    [(r"fade(?:s|d)? (?:out|to black|through black)|to black|dip to black", "fade")]
+    [(r"fade(?:s|d)? (?:out|to black|through black)|to black|dip to black|fade-out", "fade")]
 )
+# Words that end the video: "fade to black" / "fade out" at the close of the prompt.
+ENDING = re.compile(r"\b(?:fade(?:s|d)? (?:out|to black)|fade-out|dip to black|to black|the end)\b", re.IGNORECASE)
 # Words about the transitions in general ("smooth", "hard cuts", "whip pans") set the
 # default for every boundary; a transition named in one shot's text only applies there.
 TRANSITION_STYLE = _table(
     [
-        (r"whip[- ]?pans|swish pans|whip[- ]?pan transitions?", "whip"),
-        (r"fades? (?:through|to) black between|dips? to black between|fade transitions?", "fade"),
-        (r"smooth(?:ly)?|seamless\w*|dissolves|cross[- ]?fades|blend\w*|dreamy|flowing", "crossfade"),
-        (r"hard cuts|quick cuts|fast cuts|jump cuts|snappy|cut transitions?", "cut"),
+        (r"whip[- ]?pans|swish pans|whip[- ]?pan transitions?|(?:whip[- ]?pans?|swish(?: pans?)?) "
+         r"(?:between|for|on|at) (?:all |every |each )?(?:shots?|scenes?|cuts?|transitions?)", "whip"),
+        (r"fades? (?:through|to) black between|dips? to black between|fade transitions?|"
+         r"fades? between (?:all |every |each )?(?:shots?|scenes?)", "fade"),
+        (r"smooth(?:ly)?|seamless\w*|dissolves|cross[- ]?fades|blend\w*|dreamy|flowing|"
+         r"(?:dissolves?|cross[- ]?fades?) between (?:all |every |each )?(?:shots?|scenes?)", "crossfade"),
+        (r"hard cuts|quick cuts|fast cuts|jump cuts|snappy|cut transitions?|all cuts|only cuts|"
+         r"cuts? (?:between|for) (?:all |every |each )?(?:shots?|scenes?)", "cut"),
     ]
 )
 
@@ -113,6 +119,45 @@ GRADES = _table(
 )
 
 
+# Words that make a sentence about the whole video rather than about one shot.
+WHOLE_VIDEO = re.compile(
+    r"\b(?:throughout|whole (?:video|film|clip|thing)|entire (?:video|film|clip)|all (?:the )?shots|"
+    r"every shot|each shot|overall|the (?:video|film|clip) (?:is|has|feels|looks)|"
+    r"between (?:all |every |each )?(?:shots?|scenes?))\b",
+    re.IGNORECASE,
+)
+
+# What references show, for casting by content. Each group names what a detector finds.
+PERSON_WORDS = frozenset(
+    ["man", "men", "woman", "women", "person", "people", "persons", "girl", "girls", "boy", "boys", "guy", "guys", "lady", "ladies", "child", "children", "kid", "kids", "baby", "toddler", "teen", "teenager", "he", "she", "him", "her", "his", "hers", "herself", "himself", "face", "faces", "portrait", "selfie", "smile", "smiles", "smiling", "laugh", "laughs", "laughing", "wave", "waves", "waving", "friend", "friends", "couple", "family", "mother", "father", "mom", "mum", "dad", "son", "daughter", "grandma", "grandpa", "grandmother", "grandfather", "engineer", "engineers", "astronaut", "astronauts", "pilot", "doctor", "nurse", "chef", "cook", "worker", "workers", "student", "students", "teacher", "model", "models", "dancer", "dancers", "singer", "musician", "athlete", "runner", "player", "officer", "soldier", "firefighter", "farmer", "scientist", "artist", "businessman", "businesswoman", "customer", "host", "presenter", "bride", "groom", "character", "hero", "heroine", "actor", "actress", "traveler", "traveller", "tourist", "hiker", "surfer", "skier", "rider", "driver", "uniform", "crew", "commander", "captain", "gentleman"]
+)
+CAT_WORDS = frozenset(["cat", "cats", "kitten", "kittens", "kitty", "tabby", "feline", "tomcat", "moggy"])
+TEXT_WORDS = frozenset(
+    ["book", "books", "page", "pages", "text", "words", "letter", "letters", "newspaper", "magazine", "document", "documents", "sign", "signs", "menu", "poster", "posters", "headline", "label", "notebook", "note", "notes", "writing", "handwriting", "manuscript", "recipe"]
+)
+COLOUR_WORDS = {
+    "red": "red", "crimson": "red", "scarlet": "red", "ruby": "red", "cherry": "red",
+    "orange": "orange", "amber": "orange", "copper": "orange",
+    "yellow": "yellow", "golden": "yellow", "gold": "yellow", "lemon": "yellow", "mustard": "yellow",
+    "green": "green", "emerald": "green", "lime": "green", "olive": "green", "mint": "green",
+    "blue": "blue", "navy": "blue", "azure": "blue", "cobalt": "blue", "sapphire": "blue",
+    "teal": "teal", "turquoise": "teal", "cyan": "teal", "aqua": "teal",
+    "purple": "purple", "violet": "purple", "lilac": "purple", "lavender": "purple", "plum": "purple",
+    "pink": "pink", "magenta": "pink", "rose": "pink", "fuchsia": "pink",
+    "brown": "brown", "beige": "brown", "tan": "brown", "chocolate": "brown", "wooden": "brown",
+    "black": "black", "white": "white", "grey": "grey", "gray": "grey", "silver": "grey",
+}
+# A sentence made of these (with no mention and nothing a reference shows) is a title or a
+# mood line, not a shot: "A story of a summer trip.", "Our new collection."
+TITLE_WORDS = frozenset(
+    ["story", "stories", "tale", "journey", "adventure", "adventures", "collection", "introducing", "presenting", "presents", "welcome", "memories", "memory", "trip", "trips", "diary", "chronicle", "lookbook", "campaign", "launch", "teaser", "trailer", "montage", "highlights", "recap", "celebration", "ode", "edition", "season", "summer", "winter", "spring", "autumn", "fall", "holiday", "holidays", "vacation", "weekend", "day", "life", "moments", "moment", "our", "new", "presents", "brand", "dream", "dreams"]
+)
+# Words about light, mood and style: they direct every shot and name no subject.
+MOOD_WORDS = frozenset(
+    ["light", "lights", "lighting", "lit", "tones", "tone", "colours", "colors", "colour", "color", "palette", "mood", "moody", "atmosphere", "atmospheric", "vibe", "vibes", "feel", "feeling", "feelings", "aesthetic", "cinematic", "look", "looks", "style", "styled", "grade", "graded", "footage", "music", "soundtrack", "shadows", "contrast", "saturated", "desaturated", "bright", "glow", "glowing", "hazy", "haze", "vibrant", "muted", "pastel", "ambience", "ambiance"]
+)
+
+
 def first_match(table: Table, text: str) -> str | None:
     """The value of the first entry in ``table`` whose pattern occurs in ``text``."""
     best: tuple[int, str] | None = None
@@ -122,6 +167,22 @@ def first_match(table: Table, text: str) -> str | None:
         if found and (best is None or found.start() < best[0]):
             best = (found.start(), value)
     return None if best is None else best[1]
+
+
+def all_matches(table: Table, text: str) -> list[tuple[str, str]]:
+    """Every (value, matched words) of ``table`` in ``text``, in the prompt's order, no overlaps."""
+    found: list[tuple[int, int, str, str]] = []
+    for pattern, value in table:
+        for match in pattern.finditer(text):
+            found.append((match.start(), -(match.end() - match.start()), value, match.group(0)))
+    found.sort()
+    out: list[tuple[str, str]] = []
+    end = -1
+    for start, negative_length, value, words in found:
+        if start >= end:  # the longest match at a position wins; overlapping shorter ones go
+            out.append((value, words))
+            end = start - negative_length
+    return out
 
 
 def any_match(table: Table, text: str) -> str | None:

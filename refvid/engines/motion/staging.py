@@ -1,0 +1,179 @@
+"""Which shots are layered: flat, parallax over a cut-out, or a composite of several references.
+
+Runs at plan time, after casting. Each reference a shot uses is analysed once
+(``refvid.vision.cutout``, cached by content hash). A shot of a reference with a usable
+cut-out gets parallax; a shot whose sentence puts one reference's subject into another's
+place ("the man from image 1 on the bench of image 3"), or a prompt that asks to blend
+the references into one scene, gets a composite. Anything the analysis cannot do leaves
+the shot flat, with the reason in the plan's warnings; nothing here raises for a picture.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from refvid.engines import vocabulary as vocab
+from refvid.engines.motion.framing import Box, CanvasLayout, Subject
+from refvid.engines.motion.layers import PARALLAX_STRENGTH, Placement, place_subject
+from refvid.engines.motion.shots import Shot
+from refvid.references import Reference
+from refvid.vision.cutout import Cutout, cutout
+from refvid.vision.models import ModelMissing
+
+# "in", "on", "at" ... before a place: "the man from image 1 on the bench of image 3".
+PLACE_WORDS: Final = re.compile(
+    r"\b(?:in|on|at|inside|into|onto|by|near|beside|next to|in front of|standing on|sitting on|"
+    r"sits on|stands in|stands on|walks? (?:in|on|through|into)|arrives? at)\b", re.IGNORECASE)
+# Only an explicit request for one scene: "blend" alone is a transition word (a long dissolve).
+BLEND_WORDS: Final = re.compile(
+    r"\b(?:(?:blend|merge|combine|put)\w*\b[^.;]*?\b(?:into|in|together in) (?:one|a single|the same) "
+    r"(?:scene|shot|frame|picture|place)|(?:together )?in (?:one|a single|the same) (?:scene|shot|frame)|"
+    r"all together|composite)\b", re.IGNORECASE)
+MAX_SUBJECTS: Final = 3
+
+
+@dataclass(frozen=True)
+class Staging:
+    """How one shot is drawn: ``mode`` is "flat", "parallax" or "composite"."""
+
+    mode: str
+    strength: float = 0.0  # share of the camera's travel the background does not follow
+    subjects: tuple[int, ...] = ()  # references whose cut-outs are drawn (0-based)
+    place: int | None = None  # the reference whose picture is the scene
+    placements: tuple[Placement, ...] = ()  # in the place's canvas pixels, one per subject
+    reason: str = ""
+
+    @property
+    def layered(self) -> bool:
+        return self.mode != "flat"
+
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"mode": self.mode}
+        if self.mode == "parallax":
+            out |= {"background": "filled plate", "subject_matte": f"image {self.subjects[0] + 1}",
+                    "parallax": round(self.strength, 3)}
+        elif self.mode == "composite":
+            out |= {
+                "scene": f"image {(self.place or 0) + 1}",
+                "parallax": round(self.strength, 3),
+                "subjects": [{"image": i + 1, "matte": f"image {i + 1}", **p.to_dict()}
+                             for i, p in zip(self.subjects, self.placements, strict=True)],
+            }
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+def analyse_references(references: Sequence[Reference], used: Sequence[int],
+                       warnings: list[str]) -> dict[int, Cutout]:
+    """The analysis of each used reference; an empty dict (and one warning) when models are missing."""
+    cuts: dict[int, Cutout] = {}
+    for i in used:
+        try:
+            cuts[i] = cutout(references[i].image)
+        except ModelMissing as error:
+            warnings.append(f"no cut-outs, parallax or composites: {error}")
+            return {}
+    return cuts
+
+
+def composite_request(text: str, reference_count: int) -> tuple[list[int], int] | None:
+    """(subjects, place) when a shot's words put referenced subjects into another reference's place."""
+    found: list[tuple[int, int]] = []
+    for pattern in vocab.MENTION_PATTERNS:
+        for match in pattern.finditer(text):
+            word = match.group(1).lower()
+            number = (reference_count if word == "last" else vocab.ORDINALS.get(word)
+                      or vocab.NUMBER_WORDS.get(word) or (int(word) if word.isdigit() else 0))
+            if 1 <= number <= reference_count:
+                found.append((match.start(), number - 1))
+    ordered: list[tuple[int, int]] = []
+    for start, index in sorted(found):
+        if index not in [i for _, i in ordered]:
+            ordered.append((start, index))
+    if len(ordered) < 2:
+        return None
+    place_start, place = ordered[-1]
+    first_start = ordered[0][0]
+    if not PLACE_WORDS.search(text, first_start, place_start + 1):
+        return None
+    return [i for _, i in ordered[:-1]], place
+
+
+def stage_shots(
+    shots: list[Shot],
+    references: Sequence[Reference],
+    cuts: dict[int, Cutout],
+    amplitudes: list[str],
+    layouts: dict[int, CanvasLayout],
+    prompt: str,
+    warnings: list[str],
+) -> list[Staging]:
+    """How each shot is drawn. Composite shots get the place as their reference (mutating ``shots``)."""
+    blend_all = bool(BLEND_WORDS.search(prompt))
+    for i in sorted({shot.reference for shot in shots}):
+        if i in cuts and cuts[i].failed:
+            warnings.append(f"image {i + 1} could not be analysed ({cuts[i].reason}); its shots are flat")
+    stagings = []
+    for number, (shot, amplitude) in enumerate(zip(shots, amplitudes, strict=True), start=1):
+        strength = PARALLAX_STRENGTH.get(amplitude, PARALLAX_STRENGTH["medium"])
+        staged = _composite(shot, references, cuts, layouts, strength, blend_all, number, warnings)
+        if staged is None:
+            cut = cuts.get(shot.reference)
+            if cut is not None and cut.usable:
+                staged = Staging("parallax", strength, (shot.reference,), shot.reference)
+            else:
+                reason = cut.reason if cut is not None else ""
+                staged = Staging("flat", reason=reason)
+        stagings.append(staged)
+    return stagings
+
+
+def _composite(shot: Shot, references: Sequence[Reference], cuts: dict[int, Cutout],
+               layouts: dict[int, CanvasLayout], strength: float, blend_all: bool, number: int,
+               warnings: list[str]) -> Staging | None:
+    asked = composite_request(shot.text, len(references))
+    if asked is None and blend_all and BLEND_WORDS.search(shot.text) and cuts:
+        # "blend them into one scene": the place is the shot's own reference unless it is a
+        # person; every other reference with a usable cut-out stands in it.
+        place = shot.reference
+        if cuts.get(place) is not None and cuts[place].usable and cuts[place].kind == "person":
+            others = [i for i in sorted(cuts) if not (cuts[i].usable and cuts[i].kind == "person")]
+            place = others[0] if others else place
+        asked = ([i for i in sorted(cuts) if i != place], place)
+    if asked is None:
+        return None
+    subjects, place = asked
+    usable = [i for i in subjects if i in cuts and cuts[i].usable][:MAX_SUBJECTS]
+    skipped = [i + 1 for i in subjects if i not in usable]
+    if skipped:
+        warnings.append(f"shot {number}: image(s) {skipped} could not be cut out for the composite "
+                        f"({'; '.join(cuts[i - 1].reason for i in skipped if i - 1 in cuts) or 'not analysed'})")
+    if not usable or place not in layouts:
+        return None
+    layout = layouts[place]
+    scene_w, scene_h = round(layout.image.width), round(layout.image.height)
+    own = cuts.get(place)
+    avoid = own.box if own is not None and own.usable else None
+    placements = []
+    for slot, i in enumerate(usable):
+        p = place_subject(cuts[i], scene_w, scene_h, slot, len(usable), avoid)
+        # Scene (image) pixels -> canvas pixels.
+        placements.append(Placement(p.x0 + layout.image.x0, p.y0 + layout.image.y0, p.scale, p.width, p.height))
+    shot.reference = place
+    return Staging("composite", strength, tuple(usable), place, tuple(placements))
+
+
+def framing_subject(staging: Staging, layout: CanvasLayout) -> Subject | None:
+    """For a composite, what the camera keeps in frame: the placed subjects (canvas -> image pixels)."""
+    if staging.mode != "composite" or not staging.placements:
+        return None
+    x0 = min(p.x0 for p in staging.placements) - layout.image.x0
+    y0 = min(p.y0 for p in staging.placements) - layout.image.y0
+    x1 = max(p.x0 + p.width for p in staging.placements) - layout.image.x0
+    y1 = max(p.y0 + p.height for p in staging.placements) - layout.image.y0
+    return Subject(Box(max(0.0, x0), max(0.0, y0), min(layout.image.width, x1), min(layout.image.height, y1)),
+                   "composite")

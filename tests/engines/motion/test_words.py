@@ -1,0 +1,79 @@
+"""Words the prompt uses are honoured where they belong, or the plan says why not (issue 8)."""
+
+from __future__ import annotations
+
+from refvid.engines.motion import MotionEngine, MotionPlan
+from refvid.references import Reference
+from refvid.request import GenerationRequest
+from tests.conftest import synthetic
+
+REFS = [Reference(i, synthetic(800, 600, seed=i), f"synthetic {i}") for i in range(3)]
+
+
+def plan(prompt: str, count: int = 3, **fields: object) -> MotionPlan:
+    request = GenerationRequest(prompt=prompt, image_urls=["x"] * count, **{"seed": 9, **fields})  # type: ignore[arg-type]
+    return MotionEngine().plan(request, REFS[:count])
+
+
+def test_fade_to_black_at_the_end_fades_the_video_out() -> None:
+    for ending in ("Fade to black.", "fade out", "The dog sleeps and the scene fades to black."):
+        result = plan(f"A cat. A dog. {ending}", 2)
+        assert result.details["ending"] == "fade"
+        assert result.timeline.fade_out > 0
+        assert [s.transition_in for s in result.shots][1] != "fade", "not a fade into the last shot"
+    assert plan("A cat fades to black. A dog.", 2).details["ending"] == "cut"
+
+
+def test_whip_pans_between_shots_apply_to_every_transition() -> None:
+    for words in ("whip pan between shots", "Whip pans between all shots.", "whip pans"):
+        result = plan(f"A cat. A dog. A bird. {words}")
+        assert [s.transition_in for s in result.shots[1:]] == ["whip", "whip"], words
+
+
+def test_all_cuts() -> None:
+    assert {s.transition_in for s in plan("A cat. A dog. A bird. All cuts.").shots[1:]} == {"cut"}
+
+
+def test_push_in_then_pan_right_in_one_sentence_is_one_shot_with_both_moves() -> None:
+    result = plan("A lighthouse on a cliff, slow push in, then pan right.", 1)
+    assert len(result.shots) == 1
+    shot = result.shots[0]
+    assert (shot.move, shot.then_move) == ("push_in", "pan_right")
+    path = result.paths[0]
+    assert path.then is not None and path.end.w < path.start.w and path.then.cx > path.end.cx
+
+
+def test_a_grade_inside_one_sentence_grades_only_that_shot() -> None:
+    result = plan("A cat sleeps at night. A dog runs in the park. A bird sings.")
+    assert [s.grade for s in result.shots] == ["cool", "none", "none"]
+    assert result.grade == "none"
+
+
+def test_a_grade_about_the_whole_video_grades_every_shot() -> None:
+    for prompt in ("A cat. A dog. A bird. Black and white throughout.", "Vintage film look. A cat. A dog. A bird."):
+        result = plan(prompt)
+        assert {s.grade for s in result.shots} == {result.grade} and result.grade in ("noir", "vintage")
+
+
+def test_amplitude_words_belong_to_their_shot() -> None:
+    result = plan("A cat, slow push in. A dog, dramatic pan left. A bird.")
+    amplitudes = [s["movement_amplitude"] for s in result.details["shots"]]
+    assert amplitudes == ["small", "large", "medium"]
+    travel = [s["travel"] for s in result.details["shots"]]
+    assert travel[0] < travel[1]
+
+
+def test_unused_words_are_named_in_a_warning() -> None:
+    result = plan("A cat, wide shot, close-up, push in, pan left, tilt up.", 1)
+    warnings = " ".join(result.details["warnings"])
+    assert "'close-up'" in warnings and "'tilt up'" in warnings
+    words = plan("A cat, dramatic zoom in.", 1, movement_amplitude="small").details["warnings"]
+    assert any("'dramatic'" in w and "movement_amplitude" in w for w in words)
+
+
+def test_then_a_close_up_is_a_new_framing_of_the_same_subject() -> None:
+    result = plan("The cat, wide shot. Then a close-up. Then the dog.", 2)
+    assert [(s.reference, s.framing) for s in result.shots[:2]] == [(0, "wide"), (0, "close-up")]
+    assert result.shots[1].chosen_by == "same subject"
+    assert result.shots[1].transition_in == "cut", "framings of one picture cut rather than ghost"
+    assert result.shots[2].reference == 1

@@ -1,0 +1,50 @@
+"""Per-reference analysis: faces, cats, colours, highlights that are not the subject, text lines."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from refvid.references import Reference
+from refvid.vision.detect import analyse, colour_names
+
+
+def test_the_astronaut_has_a_face_and_the_cat_a_cat_face(demo_refs: list[Reference]) -> None:
+    astronaut, coffee, cat = (analyse(r.image) for r in demo_refs)
+    assert astronaut.faces and 180 < astronaut.faces[0].box.cx < 300
+    assert not coffee.faces and not cat.faces
+    assert cat.cats and not coffee.cats and not astronaut.cats
+
+
+def test_analysis_is_cached_by_content(demo_refs: list[Reference]) -> None:
+    image = demo_refs[1].image
+    assert analyse(image) is analyse(image.copy())
+    assert analyse(image) is not analyse(demo_refs[2].image)
+
+
+def test_dominant_colours_are_named() -> None:
+    image = np.full((300, 400, 3), 128, np.uint8)
+    image[50:250, 100:300] = (210, 25, 30)
+    colours = dict(analyse(image).colours)
+    assert set(colours) <= set(colour_names())
+    assert colours["red"] > 0.25 and colours["grey"] > 0.25 and "blue" not in colours
+
+
+def test_small_bright_highlights_are_not_the_subject() -> None:
+    rng = np.random.default_rng(1)
+    image = np.full((400, 600, 3), 70, np.uint8)
+    image[150:330, 330:520] = (40, 150, 210)  # the subject, right of centre
+    for x, y in rng.integers((20, 20), (250, 120), size=(6, 2)):
+        cv2.circle(image, (int(x), int(y)), 4, (255, 255, 255), -1)  # point lights top left
+    box = analyse(image).salient
+    assert box.cx > 330 and box.cy > 170
+
+
+def test_text_lines_are_found_on_a_page_and_not_on_a_photo(demo_refs: list[Reference]) -> None:
+    page = np.full((900, 700, 3), 235, np.uint8)
+    for i in range(10):
+        cv2.putText(page, "The quick brown fox jumps", (40, 90 + i * 70), cv2.FONT_HERSHEY_SIMPLEX, 1.1, (20, 20, 20), 2)
+    lines = analyse(page).text
+    assert len(lines) >= 10
+    assert all(40 <= b.cy <= 800 for b in lines)
+    assert not analyse(demo_refs[1].image).text
