@@ -13,6 +13,7 @@ from refvid.api import errors, openapi, plan, playground, system, v1, v2
 from refvid.api.background import Background
 from refvid.api.bodies import BodyBudget
 from refvid.api.deps import AppState
+from refvid.api.fastlane import StatusFastLane
 from refvid.api.metrics import Metrics
 from refvid.api.middleware import RequestIdMiddleware
 from refvid.api.ratelimit import RateLimiter
@@ -84,6 +85,7 @@ def create_app(
             if background is not None:
                 background.stop()
             job_events.stop()
+            state.reads.close()
             db.dispose()
 
     app = FastAPI(
@@ -103,5 +105,10 @@ def create_app(
     app.include_router(system.router)
     app.mount(system.STATIC, StaticFiles(directory=_swagger_dir()), name="swagger")
     playground.install(app)
+    status_route = next(
+        route for route in v2.router.routes
+        if getattr(route, "path", None) == "/v2/requests/{request_id}/status" and "GET" in getattr(route, "methods", ())
+    )
+    app.add_middleware(StatusFastLane, route=status_route)  # inside the request id and metrics
     app.add_middleware(RequestIdMiddleware, metrics=metrics)
     return app

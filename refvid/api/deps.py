@@ -19,11 +19,12 @@ from starlette.concurrency import run_in_threadpool
 from refvid.api import jsonbody
 from refvid.api.bodies import BodyBudget, Reservation, read_body
 from refvid.api.errors import ApiError, validation_message
+from refvid.api.keycache import KeyCache
 from refvid.api.metrics import Metrics
 from refvid.api.ratelimit import RateLimiter, retry_after
+from refvid.api.reads import KeyRow, ReadPath, key_by_hash
 from refvid.api.streams import StreamHub
-from refvid.billing.keys import authenticate
-from refvid.billing.models import ApiKey
+from refvid.billing.keys import hash_key
 from refvid.config import Settings
 from refvid.db import Database
 from refvid.jobs.dispatch import LocalDispatcher
@@ -56,6 +57,13 @@ class AppState:
     job_events: JobEvents = field(default_factory=lambda: JobEvents(None))
     # Where results live (REFVID_RESULTS_URL): a local folder or an S3-compatible bucket.
     storage: Storage = field(default_factory=lambda: LocalStorage(Path("results")))
+    # Keys checked in the last second (a revocation or credit change reaches them within it).
+    keys: KeyCache = field(default_factory=KeyCache)
+    # The lean reads of the routes clients poll (refvid.api.reads).
+    reads: ReadPath = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reads = ReadPath(self.db)
 
 
 def app_state(request: Request) -> AppState:
@@ -78,10 +86,23 @@ def public_base(request: Request) -> str:
 API_KEY_HEADER = APIKeyHeader(name="x-api-key", auto_error=False, description="Your refvid API key.")
 
 
+INVALID_KEY = (
+    "the API key is unknown or revoked: check the x-api-key header, or ask the operator for a new key"
+)
+
+
+def invalid_key() -> ApiError:
+    """The 401 of a key that is unknown or revoked."""
+    return ApiError(401, "invalid_api_key", INVALID_KEY)
+
+
 async def require_key(
     request: Request, _declared: Annotated[str | None, Security(API_KEY_HEADER)] = None
-) -> ApiKey:
-    """The caller's API key from ``x-api-key`` (or ``Authorization: Bearer``), else 401."""
+) -> KeyRow:
+    """The caller's API key from ``x-api-key`` (or ``Authorization: Bearer``), else 401.
+
+    Remembered for up to a second (:mod:`refvid.api.keycache`).
+    """
     key = request.headers.get("x-api-key")
     if not key:
         auth = request.headers.get("authorization", "")
@@ -89,17 +110,18 @@ async def require_key(
             key = auth[7:].strip()
     if not key:
         raise ApiError(401, "missing_api_key", "no API key: send your key in the x-api-key header")
-    row = await run_in_threadpool(authenticate, app_state(request).db, key)
+    state = app_state(request)
+    key_hash = hash_key(key)
+    row = state.keys.get(key_hash)
     if row is None:
-        raise ApiError(
-            401, "invalid_api_key",
-            "the API key is unknown or revoked: check the x-api-key header, or ask the operator "
-            "for a new key",
-        )
+        row = await state.reads.run(key_by_hash, key_hash)
+        if row is None:
+            raise invalid_key()
+        state.keys.put(key_hash, row)
     return row
 
 
-KeyDep = Annotated[ApiKey, Depends(require_key)]
+KeyDep = Annotated[KeyRow, Depends(require_key)]
 DECLARE_KEY = [Security(API_KEY_HEADER)]
 """``dependencies=`` of a route that authenticates inside its handler: the document says so."""
 
@@ -128,7 +150,7 @@ def require_json(request: Request) -> None:
         )
 
 
-async def check_rate(request: Request, key: ApiKey) -> None:
+async def check_rate(request: Request, key: KeyRow) -> None:
     """429 with Retry-After when the key has used up its submits for now (every process counts)."""
     state = app_state(request)
     wait = await run_in_threadpool(state.limiter.acquire, key.id)

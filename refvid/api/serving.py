@@ -60,7 +60,9 @@ def serve(settings: Settings, host: str, port: int, api_processes: int) -> None:
     from refvid.api import create_app
 
     if api_processes <= 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        uvicorn.run(
+            create_app(settings), host=host, port=port, log_level="info", access_log=settings.access_log
+        )
         return
     _Parent(settings, host, port, api_processes).run()
 
@@ -72,7 +74,9 @@ def _api_main(settings: Settings, sock: socket.socket, alive: Synchronized[int],
     from refvid.api import create_app
 
     app = create_app(settings, workers_alive=lambda: int(alive.value), api_processes=count)
-    config = uvicorn.Config(app, log_level="info", lifespan="on", timeout_graceful_shutdown=5)
+    config = uvicorn.Config(
+        app, log_level="info", access_log=settings.access_log, lifespan="on", timeout_graceful_shutdown=5
+    )
     uvicorn.Server(config).run(sockets=[sock])
 
 

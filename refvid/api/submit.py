@@ -14,6 +14,7 @@ import anyio
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
+from refvid.api import reads
 from refvid.api.bodies import discard_body
 from refvid.api.deps import (
     app_state,
@@ -28,10 +29,10 @@ from refvid.api.deps import (
 )
 from refvid.api.errors import ApiError, request_id_of
 from refvid.api.ratelimit import retry_after
+from refvid.api.reads import KeyRow
 from refvid.api.schemas import AsyncGenerationRequest
 from refvid.billing.credits import format_credits, price
 from refvid.billing.keys import balance_of
-from refvid.billing.models import ApiKey
 from refvid.errors import InvalidReference
 from refvid.jobs import store
 from refvid.jobs.models import Job
@@ -42,7 +43,7 @@ from refvid.request import GenerationRequest
 IDEMPOTENCY_MAX = 255
 
 
-async def check_references(request: Request, key: ApiKey, generation: GenerationRequest) -> None:
+async def check_references(request: Request, key: KeyRow, generation: GenerationRequest) -> None:
     """400 naming the first base64 / data-URI reference that would not decode; nothing charged."""
     state = app_state(request)
     try:
@@ -55,7 +56,7 @@ async def check_references(request: Request, key: ApiKey, generation: Generation
         ) from None
 
 
-async def require_funds(request: Request, key: ApiKey) -> None:
+async def require_funds(request: Request, key: KeyRow) -> None:
     """406 before the body is read when the key cannot pay for even the cheapest request.
 
     The body is drained (never kept) first, so clients that send it whole before reading
@@ -64,7 +65,10 @@ async def require_funds(request: Request, key: ApiKey) -> None:
     """
     state = app_state(request)
     cheapest = min(price(state.settings, 5), price(state.settings, 10))
-    if key.balance >= cheapest:
+    # Read now, not from the key (which may be up to a second old): a submit a moment ago
+    # may have spent the credits, or the operator just added some.
+    balance = await state.reads.run(reads.balance, key.id)
+    if balance >= cheapest:
         return
     idem = request.headers.get("idempotency-key")
     if idem:
@@ -77,13 +81,13 @@ async def require_funds(request: Request, key: ApiKey) -> None:
     )
     raise ApiError(
         406, "insufficient_credits",
-        f"not enough credits: the key has {format_credits(key.balance)} and the cheapest "
+        f"not enough credits: the key has {format_credits(balance)} and the cheapest "
         f"request costs {format_credits(cheapest)}; ask the operator to add credits",
-        cost=format_credits(cheapest), remaining_credits=format_credits(key.balance),
+        cost=format_credits(cheapest), remaining_credits=format_credits(balance),
     )
 
 
-async def accept(request: Request, *, sync: bool) -> tuple[ApiKey, Job, bool]:
+async def accept(request: Request, *, sync: bool) -> tuple[KeyRow, Job, bool]:
     """Authenticate, validate and queue the body; returns (key, job, created).
 
     The body is held in memory only within the body budget, and only for a key that can
@@ -99,7 +103,7 @@ async def accept(request: Request, *, sync: bool) -> tuple[ApiKey, Job, bool]:
         return await _queue(request, key, data, sync=sync)
 
 
-async def _queue(request: Request, key: ApiKey, data: Any, *, sync: bool) -> tuple[ApiKey, Job, bool]:
+async def _queue(request: Request, key: KeyRow, data: Any, *, sync: bool) -> tuple[KeyRow, Job, bool]:
     state = app_state(request)
     model: GenerationRequest = parse(GenerationRequest if sync else AsyncGenerationRequest, data)
     del data

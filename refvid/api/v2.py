@@ -17,20 +17,29 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from starlette.concurrency import run_in_threadpool
 
-from refvid.api.deps import DECLARE_KEY, KeyDep, app_state, public_base, require_key, too_many
+from refvid.api import reads
+from refvid.api.deps import (
+    DECLARE_KEY,
+    KeyDep,
+    app_state,
+    invalid_key,
+    public_base,
+    require_key,
+    too_many,
+)
 from refvid.api.downloads import stored_file
 from refvid.api.errors import ApiError
 from refvid.api.openapi import KEY_ERRORS, SUBMIT_ERRORS, errors, file_responses
+from refvid.api.reads import KeyRow
 from refvid.api.schemas import AsyncGenerationRequest
 from refvid.api.streams import STREAM_RETRY_SECONDS, StreamsFull
 from refvid.api.submit import accept
 from refvid.billing.credits import format_credits
-from refvid.billing.keys import balance_of, key_revoked
+from refvid.billing.keys import balance_of
 from refvid.billing.models import ApiKey
-from refvid.db import Database
 from refvid.documents import (
     Cancelled,
     ListedRequest,
@@ -85,18 +94,43 @@ async def submit(request: Request) -> JSONResponse:
     return JSONResponse(body.model_dump(mode="json"), status_code=202, headers=headers)
 
 
-def _owned(request: Request, key: ApiKey, job_id: str) -> Job:
+def _not_found(job_id: str) -> ApiError:
+    return ApiError(404, "not_found", f"no request {job_id} for this API key; check the id")
+
+
+def _owned(request: Request, key: KeyRow, job_id: str) -> Job:
     job = store.get_job(app_state(request).db, job_id, key_id=key.id)
     if job is None:
-        raise ApiError(404, "not_found", f"no request {job_id} for this API key; check the id")
+        raise _not_found(job_id)
     return job
 
 
-def _status(request: Request, key: ApiKey, job_id: str) -> StatusDocument:
-    db = app_state(request).db
-    job = _owned(request, key, job_id)
-    attempts = store.webhook_attempts(db, job.id) if job.webhook_url else []
-    return status_document(job, store.queue_position(db, job), attempts, balance_of(db, key.id))
+def _read_owned(conn: Connection, key_id: int, job_id: str) -> reads.OwnedJob:
+    """The caller's job with its key's balance; 404 if not theirs, 401 once the key is revoked."""
+    owned = reads.owned_job(conn, key_id, job_id)
+    if owned is None:
+        raise _not_found(job_id)
+    if owned.revoked:
+        raise invalid_key()
+    return owned
+
+
+def _read_status(conn: Connection, key_id: int, job_id: str) -> StatusDocument:
+    owned = _read_owned(conn, key_id, job_id)
+    job = owned.job
+    return status_document(
+        job, reads.queue_position(conn, job), reads.webhook_attempts(conn, job), owned.balance
+    )
+
+
+async def _status(request: Request, key: KeyRow, job_id: str) -> StatusDocument:
+    state = app_state(request)
+    try:
+        return await state.reads.run(_read_status, key.id, job_id)
+    except ApiError as exc:
+        if exc.status == 401:
+            state.keys.forget(key.id)
+        raise
 
 
 def _answer(doc: BaseModel, status: Status) -> JSONResponse:
@@ -113,9 +147,14 @@ def _answer(doc: BaseModel, status: Status) -> JSONResponse:
     },
     summary="Status, progress, queue position and metrics",
 )
-def status(request_id: str, request: Request, key: KeyDep) -> JSONResponse:
+async def status(request_id: str, request: Request, key: KeyDep) -> JSONResponse:
     """The request's state; 422 once it FAILED, 409 once CANCELLED (``error`` says why)."""
-    doc = _status(request, key, request_id)
+    return await status_answer(request, key, request_id)
+
+
+async def status_answer(request: Request, key: KeyRow, request_id: str) -> JSONResponse:
+    """The status route's answer (also what :mod:`refvid.api.fastlane` sends)."""
+    doc = await _status(request, key, request_id)
     return _answer(doc, doc.status)
 
 
@@ -136,7 +175,7 @@ async def status_stream(request_id: str, request: Request, key: KeyDep) -> Strea
     one poll of the store. If the key is revoked meanwhile, an ``event: error`` ends it.
     """
     state = app_state(request)
-    first = await run_in_threadpool(_status, request, key, request_id)
+    first = await _status(request, key, request_id)
     hub = state.streams
     try:
         hub.admit(key.id)
@@ -148,7 +187,7 @@ async def status_stream(request_id: str, request: Request, key: KeyDep) -> Strea
         ) from None
 
     async def load() -> tuple[StatusDocument | None, bool]:
-        return await run_in_threadpool(_watch, state.db, key.id, request_id)
+        return await state.reads.run(_watch, key.id, request_id)
 
     async def events() -> AsyncIterator[str]:
         try:
@@ -170,15 +209,18 @@ async def status_stream(request_id: str, request: Request, key: KeyDep) -> Strea
     return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
 
 
-def _watch(db: Database, key_id: int, job_id: str) -> tuple[StatusDocument | None, bool]:
+def _watch(conn: Connection, key_id: int, job_id: str) -> tuple[StatusDocument | None, bool]:
     """One poll for a status feed: the document (None once purged) and whether the key is revoked."""
-    if key_revoked(db, key_id):
+    owned = reads.owned_job(conn, key_id, job_id)
+    if owned is None:
+        return None, reads.key_revoked(conn, key_id)
+    if owned.revoked:
         return None, True
-    job = store.get_job(db, job_id, key_id=key_id)
-    if job is None:
-        return None, False
-    attempts = store.webhook_attempts(db, job.id) if job.webhook_url else []
-    return status_document(job, store.queue_position(db, job), attempts, balance_of(db, key_id)), False
+    job = owned.job
+    document = status_document(
+        job, reads.queue_position(conn, job), reads.webhook_attempts(conn, job), owned.balance
+    )
+    return document, False
 
 
 def _not_expired(job: Job) -> None:
@@ -199,12 +241,17 @@ def _not_expired(job: Job) -> None:
     },
     summary="Result: output URL, seed, size, metrics, timings",
 )
-def result(request_id: str, request: Request, key: KeyDep) -> JSONResponse:
+async def result(request_id: str, request: Request, key: KeyDep) -> JSONResponse:
     """The result document (``output`` is null until COMPLETED); 410 once expired."""
     state = app_state(request)
-    job = _owned(request, key, request_id)
-    _not_expired(job)
-    doc = result_of(job, balance_of(state.db, key.id), public_base(request), key.webhook_secret)
+    try:
+        owned = await state.reads.run(_read_owned, key.id, request_id)
+    except ApiError as exc:
+        if exc.status == 401:
+            state.keys.forget(key.id)
+        raise
+    _not_expired(owned.job)
+    doc = result_of(owned.job, owned.balance, public_base(request), key.webhook_secret)
     return _answer(doc, doc.status)
 
 
@@ -294,7 +341,8 @@ def cancel(request_id: str, request: Request, key: KeyDep) -> Cancelled:
             409, "already_final",
             f"request {job.id} is already {current.status} and can no longer be cancelled",
         )
-    doc = _status(request, key, request_id)
+    with state.reads.engine.connect() as conn:  # a thread of the pool: a connection of its own
+        doc = _read_status(conn, key.id, request_id)
     return Cancelled(
         **doc.model_dump(),
         refunded=format_credits(job.cost),
@@ -308,17 +356,21 @@ def cancel(request_id: str, request: Request, key: KeyDep) -> Cancelled:
     responses=errors(*KEY_ERRORS, 422),
     summary="The caller's own requests, newest first",
 )
-def list_requests(
+async def list_requests(
     request: Request,
     key: KeyDep,
     limit: int = Query(20, ge=1, le=100, description="Page size."),
     before: str | None = Query(None, description="next_before of the previous page."),
-) -> RequestList:
+) -> JSONResponse:
     """One page; pass ``next_before`` back as ``before`` for the next."""
     state = app_state(request)
-    jobs = store.list_jobs(state.db, key.id, limit=limit + 1, before=before)
+    found = await state.reads.run(reads.list_page, key.id, limit + 1, before)
+    if found.revoked:
+        state.keys.forget(key.id)
+        raise invalid_key()
+    jobs = found.jobs
     page = jobs[:limit]
-    balance = balance_of(state.db, key.id)
+    balance = found.balance
     base = public_base(request)
     data: list[Any] = []
     for job in page:
@@ -329,4 +381,5 @@ def list_requests(
                 status_url=urls.status_url, response_url=urls.response_url, result_url=urls.result_url,
             )
         )
-    return RequestList(data=data, next_before=page[-1].id if len(jobs) > limit else None)
+    listed = RequestList(data=data, next_before=page[-1].id if len(jobs) > limit else None)
+    return JSONResponse(listed.model_dump(mode="json"))

@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 import requests
+from sqlalchemy import create_engine
+
+from refvid.api.reads import ReadPath
 
 from .live import LiveServer, body, image_b64
 
@@ -187,12 +190,16 @@ def test_unknown_route_and_unknown_request_are_404_json(idle: LiveServer) -> Non
 def test_internal_error_is_500_without_stack_trace(idle: LiveServer) -> None:
     key, _, _ = idle.key("10")
     idle.state.db.read.kw["bind"].dispose()
-    original = idle.state.db.read
-    idle.state.db.read = None  # type: ignore[assignment]  # break the store on purpose
+    original, reads = idle.state.db.read, idle.state.reads
+    # Break the store on purpose: the sessions, and the lean read path's own connection.
+    broken = ReadPath(idle.state.db)
+    idle.state.db.read = None  # type: ignore[assignment]
+    broken.engine = create_engine(f"sqlite:///{idle.settings.home}/missing/folder/refvid.db")
+    idle.state.reads = broken
     try:
         response = requests.get(idle.url + "/v2/requests", headers={"x-api-key": key})
     finally:
-        idle.state.db.read = original
+        idle.state.db.read, idle.state.reads = original, reads
     error = _error(response, 500, "internal_error")
     assert "request id" in error["error"]
 

@@ -27,7 +27,7 @@ from refvid.jobs.models import Job, Status, WebhookAttempt, WebhookState
 
 from .live import LiveServer
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow  # the live-server test below; its rows are shared with test_reads.py
 
 GOLDEN = Path(__file__).parent / "golden" / "read_documents.json"
 PUBLIC = "http://refvid.test"
