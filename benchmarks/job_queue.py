@@ -1,6 +1,6 @@
 """The PostgreSQL queue: claims per second, wake-up latency, and render throughput with 1 vs 2 workers.
 
-Run: .venv/bin/python benchmarks/queue.py [--claimers 4] [--jobs 400] [--wakeups 40] [--renders 4]
+Run: .venv/bin/python benchmarks/job_queue.py [--claimers 4] [--jobs 400] [--wakeups 40] [--renders 4]
 
 Needs PostgreSQL on 127.0.0.1:5432 (trust auth); makes and drops its own databases.
 1. Claims per second: ``--jobs`` queued jobs drained by 1 and by ``--claimers`` processes
