@@ -13,34 +13,29 @@ Needs PostgreSQL on 127.0.0.1:5432 (trust auth); makes and drops its own databas
 
 from __future__ import annotations
 
+import argparse
+import multiprocessing as mp
+import os
+import secrets
+import statistics
+import subprocess
 import sys
+import tempfile
+import time
+from multiprocessing.synchronize import Event
 from pathlib import Path
+from typing import Any
 
-# This file is named queue.py: drop its folder from the path, or it hides the standard
-# library's queue module from multiprocessing and psycopg.
-sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+from sqlalchemy import create_engine, select
 
-import argparse  # noqa: E402
-import multiprocessing as mp  # noqa: E402
-import os  # noqa: E402
-import secrets  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from multiprocessing.synchronize import Event  # noqa: E402
-from typing import Any  # noqa: E402
-
-from sqlalchemy import create_engine, select  # noqa: E402
-
-from refvid import migrations  # noqa: E402
-from refvid.billing import create_key  # noqa: E402
-from refvid.config import Settings  # noqa: E402
-from refvid.db import Database, open_db  # noqa: E402
-from refvid.jobs import lifecycle, store  # noqa: E402
-from refvid.jobs.models import Status  # noqa: E402
-from refvid.jobs.notify import QUEUE, Listener  # noqa: E402
-from refvid.request import GenerationRequest  # noqa: E402
+from refvid import migrations
+from refvid.billing import create_key
+from refvid.config import Settings
+from refvid.db import Database, open_db
+from refvid.jobs import lifecycle, store
+from refvid.jobs.models import Status
+from refvid.jobs.notify import QUEUE, Listener
+from refvid.request import GenerationRequest
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
