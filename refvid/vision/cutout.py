@@ -29,6 +29,11 @@ WORK_SIDE: Final = 640  # long side at which models, GrabCut and the matte's coe
 GRABCUT_SIDE: Final = 200  # GrabCut's cost grows fast with pixels; the guided filter restores the edges
 FILL_SIDE: Final = 768  # finest level of the background fill
 CACHE_SIZE: Final = 6
+# Layers of a bigger picture (a long banner or panorama: 1920 x 7360 after decoding) would hold
+# a full-size matte, foreground and plate each (~140 MB) in the cache and in every worker; such
+# pictures are shown as shots. Ordinary photos after decoding (1920 px short side, 4:3 or 16:9:
+# 4.9-6.6 MP) are analysed.
+MAX_PIXELS: Final = 8_000_000
 MIN_AREA: Final = 0.02  # a subject smaller than this share of the picture is not worth a layer
 # GrabCut finding only a fragment means no object stands apart (a close-up, a busy picture).
 MIN_OBJECT_AREA: Final = 0.05
@@ -117,6 +122,9 @@ def analyse(image: np.ndarray) -> Cutout:
         return failed(np.zeros((16, 16, 3), np.uint8) if image.ndim != 3 else image,
                       "not an RGB picture of at least 16x16 pixels")
     height, width = image.shape[:2]
+    if height * width > MAX_PIXELS:
+        return _frozen(replace(failed(image, f"the picture is too large for layers ({width}x{height}, over "
+                                      f"{MAX_PIXELS / 1e6:.0f} MP): shown as a shot"), failed=False))
     scale = min(1.0, WORK_SIDE / max(height, width))
     work = cv2.resize(image, (max(1, round(width * scale)), max(1, round(height * scale))),
                       interpolation=cv2.INTER_AREA) if scale < 1 else image

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from refvid.vision.cutout import Cutout, analyse, cutout
+from refvid.vision.cutout import MAX_PIXELS, Cutout, analyse, cutout
 from refvid.vision.faces import detect_faces
 from tests.vision.conftest import ASTRONAUT_MASK, CAMERAMAN_MASK, COFFEE_MASK, polygon_mask
 
@@ -134,3 +134,15 @@ def test_any_size_and_shape_refvid_accepts(astronaut: np.ndarray) -> None:
     assert result.matte.shape == (1920, 480) and result.plate.shape == tall.shape
     wide = cv2.resize(astronaut, (2400, 600), interpolation=cv2.INTER_AREA)  # 4:1
     assert analyse(wide).matte.shape == (600, 2400)
+
+
+def test_a_picture_too_large_for_layers_is_a_shot_not_a_failure() -> None:
+    # A long banner after decoding: analysing it would keep ~140 MB of layers per picture.
+    height = MAX_PIXELS // 1000 + 8
+    banner = np.zeros((height, 1000, 3), np.uint8)
+    banner[:, :, 0] = np.linspace(0, 255, height, dtype=np.uint8)[:, None]
+    result = analyse(banner)
+    assert result.presentation == "shot" and not result.failed
+    assert "too large for layers" in result.reason and f"1000x{height}" in result.reason
+    small = cv2.resize(banner, (500, height // 2))
+    assert "too large" not in analyse(small).reason
