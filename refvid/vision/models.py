@@ -17,6 +17,8 @@ import sys
 import tempfile
 import threading
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -168,7 +170,8 @@ class Model:
 
         # One thread: the machines are small and shared, and results stay the same everywhere.
         self._interpreter: Any = Interpreter(model_path=str(model_path(name)), num_threads=1)
-        self._interpreter.allocate_tensors()
+        with _without_tflite_notice():
+            self._interpreter.allocate_tensors()
         self._input = self._interpreter.get_input_details()[0]
         self._outputs = self._interpreter.get_output_details()
         self._lock = threading.Lock()
@@ -180,6 +183,38 @@ class Model:
             self._interpreter.set_tensor(self._input["index"], tensor[None].astype(np.float32))
             self._interpreter.invoke()
             return [self._interpreter.get_tensor(o["index"])[0].copy() for o in self._outputs]
+
+
+TFLITE_NOTICE: Final = "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
+_STDERR_LOCK = threading.Lock()
+
+
+@contextmanager
+def _without_tflite_notice() -> Iterator[None]:
+    """Hold back TFLite's INFO line, which its C++ side prints straight to fd 2 (no setting turns it off).
+
+    Whatever else reaches fd 2 meanwhile (another thread's log line) is written back after,
+    so nothing is lost; a terminal user of ``refvid generate`` just no longer sees the notice.
+    """
+    with _STDERR_LOCK, tempfile.TemporaryFile() as held:
+        try:
+            sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError):  # no usable fd 2 (a detached daemon): nothing to hide it from
+            yield
+            return
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            lines = held.read().decode(errors="replace").splitlines(keepends=True)
+            rest = "".join(line for line in lines if line.strip() != TFLITE_NOTICE)
+            if rest:
+                sys.stderr.write(rest)
+                sys.stderr.flush()
 
 
 @cache

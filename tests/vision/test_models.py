@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -60,3 +62,18 @@ def test_a_model_runs_and_gives_the_same_answer_twice() -> None:
     first, second = model.run(tensor), model.run(tensor)
     assert first[0].shape == (256, 256, 1)
     assert np.array_equal(first[0], second[0])
+
+
+def test_loading_a_model_keeps_tflites_notice_off_stderr_and_nothing_else() -> None:
+    # A fresh process: the notice comes from C++ on fd 2 when the first interpreter allocates.
+    script = (
+        "import os, sys\n"
+        "from refvid.vision import models\n"
+        "with models._without_tflite_notice():\n"
+        "    os.write(2, b'other line\\n')\n"
+        f"models.load({next(iter(models.MODELS))!r})\n"
+        "print('loaded', file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert models.TFLITE_NOTICE not in done.stderr
+    assert done.stderr.splitlines() == ["other line", "loaded"]
