@@ -17,7 +17,7 @@ _HOW = {
 
 def explain(plan: dict[str, Any]) -> str:
     """Plain text: a header, then per shot its reference and why, framing, move and travel,
-    transitions in and out, grade and warnings, then the plan's other warnings."""
+    transitions in and out, grade, layers, life and warnings, then the plan's other warnings."""
     lines = [
         f"{plan['engine']} plan · {plan['width']}x{plan['height']} · {plan['frame_count']} frames at "
         f"{plan['fps']} fps · seed {plan['seed']}"
@@ -29,7 +29,12 @@ def explain(plan: dict[str, Any]) -> str:
     warnings = list(plan.get("warnings", []))
     for number, shot in enumerate(plan.get("shots", []), start=1):
         lines.append("")
-        lines.append(f"shot {number} · {shot['start_s']:.2f}–{shot['end_s']:.2f} s · image {shot['image']}")
+        shown = f"image {shot['image']}"
+        layers = shot.get("layers") or {}
+        if layers.get("mode") == "composite":
+            placed = " and ".join(str(s["matte"]) for s in layers.get("subjects", []))
+            shown = f"{placed} in the scene of {shown}"
+        lines.append(f"shot {number} · {shot['start_s']:.2f}–{shot['end_s']:.2f} s · {shown}")
         if "reference_chosen_by" in shot:
             how = _HOW.get(shot["reference_chosen_by"], shot["reference_chosen_by"])
             words = shot.get("reference_chosen_words") or []
@@ -53,6 +58,11 @@ def explain(plan: dict[str, Any]) -> str:
             lines.append(f"  in / out:   {shot['transition_in']} / {shot.get('transition_out', '?')}")
         if "grade" in shot:
             lines.append(f"  grade:      {shot['grade']}")
+        drawn = _layers(layers)
+        if drawn:
+            lines.append(f"  layers:     {drawn}")
+        if shot.get("life"):
+            lines.append(f"  life:       {_life(shot['life'])}")
         if shot.get("text"):
             lines.append(f"  prompt:     {shot['text']}")
         prefix = re.compile(rf"^shot {number}: ")
@@ -66,3 +76,26 @@ def explain(plan: dict[str, Any]) -> str:
         lines.append("")
         lines.append("music: " + ", ".join(f"{k} {v}" for k, v in plan["music"].items() if not isinstance(v, list | dict)))
     return "\n".join(lines) + "\n"
+
+
+def _layers(layers: dict[str, Any]) -> str:
+    """How a layered shot is drawn; empty for a plain flat shot (a flat one with a reason says why)."""
+    mode = layers.get("mode", "flat")
+    parallax = f"background moves {float(layers.get('parallax', 0)) * 100:.0f}% less than the subject"
+    if mode == "parallax":
+        return f"subject of {layers['subject_matte']} cut out over its filled background; {parallax}"
+    if mode == "composite":
+        subjects = ", ".join(
+            f"{s['matte']} at ({s['x']:.0f}, {s['y']:.0f}) scaled {s['scale']:.2f}" for s in layers.get("subjects", [])
+        )
+        return f"{subjects} placed into the scene of {layers['scene']}; {parallax}"
+    return f"flat picture ({layers['reason']})" if layers.get("reason") else ""
+
+
+def _life(life: dict[str, Any]) -> str:
+    parts = [f"head sway up to {life['head_sway_degrees']}°"] if life.get("head_sway_degrees") else []
+    if life.get("breathing"):
+        parts.append("breathing")
+    if life.get("blinks"):
+        parts.append(f"{life['blinks']} blink{'s' if life['blinks'] != 1 else ''}")
+    return ", ".join(parts) or "none"

@@ -128,6 +128,19 @@ def test_plan_explains_each_shot_in_text(demo_paths: list[Path]) -> None:
     assert "A story of a summer trip" in text.splitlines()[2]
 
 
+def test_plan_text_shows_a_composites_layers_and_life(demo_paths: list[Path]) -> None:
+    args = ["plan", "-p", "The astronaut from image 1 stands at the table of image 2, slow push in.", "--seed", "4",
+            "--format", "text"]
+    for path in demo_paths:
+        args += ["-i", str(path)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any(line.startswith("shot 1 ") and line.endswith("image 1 in the scene of image 2") for line in lines)
+    assert any(line.startswith("  layers:     image 1 at (") and "placed into the scene of image 2" in line for line in lines)
+    assert any(line.startswith("  life:       head sway up to") for line in lines)
+
+
 def test_plan_format_is_checked(demo_paths: list[Path]) -> None:
     result = runner.invoke(app, ["plan", "-i", str(demo_paths[0]), "-p", "x", "--format", "yaml"])
     assert result.exit_code != 0 and "--format" in result.output

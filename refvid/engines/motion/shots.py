@@ -267,10 +267,20 @@ def _mentions(text: str, reference_count: int, warnings: list[str]) -> tuple[lis
 
 
 def _attach_direction(pieces: list[ShotText]) -> list[ShotText]:
-    """Fold pieces that only give direction into the next shot (or the previous one)."""
+    """Fold pieces that only give direction into a shot of the prompt.
+
+    A direction sentence belongs to the shot before it ("The cat sleeps. Slow push in."),
+    and a transition in it leads out of that shot, unless the prompt opens with direction
+    ("Slow push in. The cat sleeps."): that writer puts direction first, so each direction
+    sentence goes to the shot after it.
+    """
+    leads = bool(pieces) and pieces[0].direction_only
     shots: list[ShotText] = []
     pending: list[ShotText] = []
     for piece in pieces:
+        if piece.direction_only and shots and not leads:
+            _inherit(shots[-1], piece, after=True, leads_out=True)
+            continue
         if piece.direction_only:
             pending.append(piece)
             continue
@@ -289,12 +299,19 @@ def _attach_direction(pieces: list[ShotText]) -> list[ShotText]:
     return shots
 
 
-def _inherit(piece: ShotText, direction: ShotText, *, after: bool = False, separator: str = ". ") -> None:
-    """``direction``'s words apply to ``piece`` where ``piece`` says nothing itself."""
+def _inherit(piece: ShotText, direction: ShotText, *, after: bool = False, separator: str = ". ",
+             leads_out: bool = False) -> None:
+    """``direction``'s words apply to ``piece`` where ``piece`` says nothing itself.
+
+    ``leads_out``: any transition in ``direction`` is the one out of ``piece`` (into the next shot).
+    """
     piece.framing = piece.framing or direction.framing
     piece.moves = list(dict.fromkeys([*piece.moves, *direction.moves]))
-    piece.transition_in = piece.transition_in or direction.transition_in or direction.transition_out
-    piece.transition_out = piece.transition_out or direction.transition_out
+    if leads_out:
+        piece.transition_out = piece.transition_out or direction.transition_in or direction.transition_out
+    else:
+        piece.transition_in = piece.transition_in or direction.transition_in or direction.transition_out
+        piece.transition_out = piece.transition_out or direction.transition_out
     piece.grade = piece.grade or direction.grade
     piece.amplitude = piece.amplitude or direction.amplitude
     piece.whole_video = piece.whole_video or direction.whole_video

@@ -122,6 +122,23 @@ def test_direction_only_sentence_applies_to_the_shot() -> None:
     assert "lighthouse" in shots[0].text
 
 
+def test_a_direction_sentence_after_a_shot_belongs_to_that_shot() -> None:
+    shots = shots_for("The cat sleeps on the sofa. Slow push in. The dog runs in the park. Pan right.", 2)
+    assert [(s.move, "cat" in s.text) for s in shots[:2]] == [("push_in", True), ("pan_right", False)]
+    assert "Slow push in" in shots[0].text and "Pan right" in shots[1].text
+
+
+def test_a_transition_sentence_between_shots_leads_out_of_the_one_before() -> None:
+    shots = shots_for("The cat sleeps on the sofa. Whip pan. The dog runs in the park.", 2)
+    assert [s.transition_in for s in shots] == ["none", "whip"]
+
+
+def test_a_prompt_that_opens_with_direction_puts_each_direction_before_its_shot() -> None:
+    shots = shots_for("Slow push in. The cat sleeps on the sofa. Pan right. The dog runs in the park.", 2)
+    assert [s.move for s in shots[:2]] == ["push_in", "pan_right"]
+    assert shots[1].text.startswith("Pan right")
+
+
 def test_unnamed_moves_are_seeded_and_vary() -> None:
     a = [s.move for s in shots_for("A cat. A dog. A bird. A fish.", 4, seed=1)]
     b = [s.move for s in shots_for("A cat. A dog. A bird. A fish.", 4, seed=1)]
