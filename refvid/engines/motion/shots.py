@@ -212,15 +212,14 @@ def _ending(pieces: list[ShotText]) -> str | None:
 def _global(pieces: list[ShotText], name: str) -> str | None:
     """The grade (or amplitude) of shots without their own: from sentences about no subject
     or about the whole video, or from a prompt of one piece. One inside a shot's sentence
-    stays with that shot."""
+    stays with that shot; so does a title-like one's ("a summer day") until casting finds it
+    names no picture (``_fold_titles``)."""
     single = len([p for p in pieces if not p.direction_only]) <= 1
     for piece in pieces:
         value = getattr(piece, name)
-        if value and (piece.direction_only or piece.whole_video or piece.title_like or single):
+        if value and (piece.direction_only or piece.whole_video or single):
             for other in pieces:
-                if getattr(other, name) == value and (
-                    other.direction_only or other.whole_video or other.title_like or single
-                ):
+                if getattr(other, name) == value and (other.direction_only or other.whole_video or single):
                     setattr(other, name, None)
             return str(value)
     return None
@@ -274,7 +273,9 @@ def _attach_direction(pieces: list[ShotText]) -> list[ShotText]:
     ("Slow push in. The cat sleeps."): that writer puts direction first, so each direction
     sentence goes to the shot after it.
     """
-    leads = bool(pieces) and pieces[0].direction_only
+    # Title lines are direction by the time they are folded; they say nothing about the style.
+    first = next((p for p in pieces if not p.title_like), None)
+    leads = first is not None and first.direction_only
     shots: list[ShotText] = []
     pending: list[ShotText] = []
     for piece in pieces:
@@ -415,9 +416,12 @@ def _fold_titles(script: Script, reference_count: int, matcher: Matcher) -> list
     for title in titles:
         script.titles.append(title.text)
         title.direction_only = True
-        if title.grade:  # a title's grade speaks for the video
+        if title.grade:  # a title's grade and pace speak for the video
             script.grade = script.grade if script.grade != "none" else title.grade
             title.grade = None
+        if title.amplitude:
+            script.amplitude = script.amplitude or title.amplitude
+            title.amplitude = None
     return _attach_direction(pieces)
 
 

@@ -139,6 +139,20 @@ def test_a_prompt_that_opens_with_direction_puts_each_direction_before_its_shot(
     assert shots[1].text.startswith("Pan right")
 
 
+def test_pace_words_in_a_shot_sentence_with_a_title_word_stay_with_that_shot() -> None:
+    # "launch" and "summer" are title words, but these sentences name what the pictures show.
+    script = read_prompt("The engineer stands at the launch pad, slow push in. Then the dog runs on a summer day.", 2)
+    assert script.amplitude is None
+    assert [p.amplitude for p in script.pieces] == ["small", None]
+
+
+def test_a_folded_title_still_sets_the_pace_of_the_video() -> None:
+    script = read_prompt("A slow summer story. The cat sleeps on the sofa. The dog runs in the park.", 2)
+    shots = plan_shots(script, 2, 120, 24, np.random.default_rng(1))
+    assert script.titles == ["A slow summer story"] and script.amplitude == "small"
+    assert [s.amplitude for s in shots] == [None, None]
+
+
 def test_unnamed_moves_are_seeded_and_vary() -> None:
     a = [s.move for s in shots_for("A cat. A dog. A bird. A fish.", 4, seed=1)]
     b = [s.move for s in shots_for("A cat. A dog. A bird. A fish.", 4, seed=1)]
