@@ -131,6 +131,25 @@ WHOLE_VIDEO = re.compile(
 PERSON_WORDS = frozenset(
     ["man", "men", "woman", "women", "person", "people", "persons", "girl", "girls", "boy", "boys", "guy", "guys", "lady", "ladies", "child", "children", "kid", "kids", "baby", "toddler", "teen", "teenager", "he", "she", "him", "her", "his", "hers", "herself", "himself", "face", "faces", "portrait", "selfie", "smile", "smiles", "smiling", "laugh", "laughs", "laughing", "wave", "waves", "waving", "friend", "friends", "couple", "family", "mother", "father", "mom", "mum", "dad", "son", "daughter", "grandma", "grandpa", "grandmother", "grandfather", "engineer", "engineers", "astronaut", "astronauts", "pilot", "doctor", "nurse", "chef", "cook", "worker", "workers", "student", "students", "teacher", "model", "models", "dancer", "dancers", "singer", "musician", "athlete", "runner", "player", "officer", "soldier", "firefighter", "farmer", "scientist", "artist", "businessman", "businesswoman", "customer", "host", "presenter", "bride", "groom", "character", "hero", "heroine", "actor", "actress", "traveler", "traveller", "tourist", "hiker", "surfer", "skier", "rider", "driver", "uniform", "crew", "commander", "captain", "gentleman"]
 )
+PERSON_WORDS_MORE = frozenset(
+    ["photographer", "videographer", "barista", "waiter", "waitress", "baker", "butcher", "vendor", "shopkeeper", "seller", "police", "detective", "king", "queen", "prince", "princess", "knight", "monk", "priest", "nun", "boxer", "climber", "swimmer", "skater", "golfer", "gamer", "programmer", "developer", "designer", "architect", "lawyer", "judge", "mechanic", "carpenter", "plumber", "electrician", "gardener", "sailor", "explorer", "professor", "coach", "parent", "parents", "wife", "husband", "brother", "sister", "uncle", "aunt", "cousin", "boyfriend", "girlfriend", "elder", "elderly", "grandparents", "human", "humans", "individual", "adult", "adults", "founder", "ceo", "employee", "staff", "colleague", "colleagues", "volunteer", "fan", "fans", "audience", "passenger", "stranger", "neighbour", "neighbor", "villager", "warrior", "wizard", "witch", "pirate", "cowboy", "cowgirl", "influencer", "vlogger", "streamer", "speaker", "narrator", "owner"]
+)
+# Compounds that name people: cameraman, firewoman, salesperson, cyclist, pianist.
+_PERSON_ENDINGS = re.compile(r"(?:\w{3,}(?:man|woman|women|person|people)|\w{2,}men|\w{4,}ist)")
+_NOT_PEOPLE = frozenset(
+    ["specimen", "abdomen", "regimen", "stamen", "ottoman", "yemen", "resist", "insist", "persist", "consist", "subsist",
+     "playlist", "checklist", "wishlist", "shortlist", "blacklist", "whitelist", "watchlist", "tracklist", "setlist"]
+)
+
+
+def person_words(words: frozenset[str] | set[str]) -> set[str]:
+    """The words among ``words`` that name a person: the list above, or a compound such as *cameraman*."""
+    return {
+        w for w in words
+        if w in PERSON_WORDS or w in PERSON_WORDS_MORE or (_PERSON_ENDINGS.fullmatch(w) and w not in _NOT_PEOPLE)
+    }
+
+
 CAT_WORDS = frozenset(["cat", "cats", "kitten", "kittens", "kitty", "tabby", "feline", "tomcat", "moggy"])
 TEXT_WORDS = frozenset(
     ["book", "books", "page", "pages", "text", "words", "letter", "letters", "newspaper", "magazine", "document", "documents", "sign", "signs", "menu", "poster", "posters", "headline", "label", "notebook", "note", "notes", "writing", "handwriting", "manuscript", "recipe"]

@@ -75,7 +75,7 @@ def content_matcher(references: Sequence[Reference], analyses: Sequence[Analysis
         if named:
             strength += 1.0
             matched += sorted(named)
-        person = sorted(words & vocab.PERSON_WORDS)
+        person = sorted(vocab.person_words(words))
         if person and (analysis.faces or analysis.bodies):
             surest = max((f.weight for f in (*analysis.faces, *analysis.bodies)), default=0.0)
             strength += 1.0 if analysis.faces else 0.6

@@ -36,6 +36,18 @@ def test_people_and_cats_are_cast_by_what_the_photos_show(unnamed: list[Referenc
     assert shots == [(3, "content"), (1, "content"), (2, "order")]
 
 
+@pytest.mark.parametrize("who", ["the cameraman", "a cyclist", "the policewoman", "our barista", "the salesperson"])
+def test_people_words_not_in_any_list_still_find_the_person(unnamed: list[Reference], who: str) -> None:
+    shots = plan_images(f"The cat sleeps. Then {who} stands still.", unnamed)
+    assert shots[:2] == [(3, "content"), (1, "content")]
+
+
+def test_words_that_only_end_like_people_do_not_cast_a_person() -> None:
+    from refvid.engines import vocabulary as vocab
+
+    assert vocab.person_words({"playlist", "specimen", "persist", "twist", "mist", "then", "omen"}) == set()
+
+
 def test_colour_words_find_the_picture_of_that_colour() -> None:
     grey = np.full((300, 400, 3), 120, np.uint8)
     red = grey.copy()
