@@ -110,9 +110,8 @@ class MotionEngine:
         aspect = spec.width / spec.height
         script = read_prompt(request.prompt, len(references))
         analyses = [analyse(reference.image) for reference in references]  # cached by content
-        shots = plan_shots(
-            script, len(references), spec.frame_count, spec.fps, rng, content_matcher(references, analyses)
-        )
+        matcher = content_matcher(references, analyses)
+        shots = plan_shots(script, len(references), spec.frame_count, spec.fps, rng, matcher)
         amplitude: str = request.movement_amplitude
         if amplitude == "auto":
             amplitude = script.amplitude or "medium"
@@ -125,7 +124,8 @@ class MotionEngine:
                       for n, shot in enumerate(shots, start=1)]
         all_layouts = {i: canvas_layout(r.width, r.height, aspect, spec.width) for i, r in enumerate(references)}
         cuts = analyse_references(references, range(len(references)), script.warnings)
-        stagings = stage_shots(shots, references, cuts, amplitudes, all_layouts, request.prompt, script.warnings)
+        stagings = stage_shots(shots, references, cuts, amplitudes, all_layouts, request.prompt, script.warnings,
+                               matcher)
         used = sorted({shot.reference for shot in shots})
         subjects: dict[int, Subject] = {i: find_subject(analyses[i]) for i in used}
         layouts = {i: all_layouts[i] for i in used}

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from refvid.engines import vocabulary as vocab
+from refvid.engines.motion.casting import Matcher, no_content
 from refvid.engines.motion.framing import Box, CanvasLayout, Subject
 from refvid.engines.motion.layers import PARALLAX_STRENGTH, Placement, place_subject
 from refvid.engines.motion.shots import Shot
@@ -33,6 +34,7 @@ BLEND_WORDS: Final = re.compile(
     r"(?:scene|shot|frame|picture|place)|(?:together )?in (?:one|a single|the same) (?:scene|shot|frame)|"
     r"all together|composite)\b", re.IGNORECASE)
 MAX_SUBJECTS: Final = 3
+_WORD: Final = re.compile(r"[^\W\d_]{2,}")
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,13 @@ def analyse_references(references: Sequence[Reference], used: Sequence[int],
     return cuts
 
 
-def composite_request(text: str, reference_count: int) -> tuple[list[int], int] | None:
-    """(subjects, place) when a shot's words put referenced subjects into another reference's place."""
+def composite_request(text: str, reference_count: int, matcher: Matcher = no_content) -> tuple[list[int], int] | None:
+    """(subjects, place) when a shot's words put referenced subjects into another reference's place.
+
+    References are named by mention ("image 3") or by content ("the cameraman ... at the launch
+    pad of the rocket", through ``matcher``): the last one named is the place, the ones before
+    it the subjects, and a place word ("at", "on the", "in") must stand between them.
+    """
     found: list[tuple[int, int]] = []
     for pattern in vocab.MENTION_PATTERNS:
         for match in pattern.finditer(text):
@@ -90,6 +97,12 @@ def composite_request(text: str, reference_count: int) -> tuple[list[int], int] 
                       or vocab.NUMBER_WORDS.get(word) or (int(word) if word.isdigit() else 0))
             if 1 <= number <= reference_count:
                 found.append((match.start(), number - 1))
+    if matcher is not no_content and reference_count > 1:
+        for match in _WORD.finditer(text):
+            strengths = [matcher(frozenset([match.group(0).lower()]), i).strength for i in range(reference_count)]
+            best = max(strengths)
+            if best > 0 and strengths.count(best) == 1:  # a word two pictures answer to names neither
+                found.append((match.start(), strengths.index(best)))
     ordered: list[tuple[int, int]] = []
     for start, index in sorted(found):
         if index not in [i for _, i in ordered]:
@@ -111,8 +124,12 @@ def stage_shots(
     layouts: dict[int, CanvasLayout],
     prompt: str,
     warnings: list[str],
+    matcher: Matcher = no_content,
 ) -> list[Staging]:
-    """How each shot is drawn. Composite shots get the place as their reference (mutating ``shots``)."""
+    """How each shot is drawn. Composite shots get the place as their reference (mutating ``shots``).
+
+    ``matcher`` lets a sentence name its subject and place by content, not only by mention.
+    """
     blend_all = bool(BLEND_WORDS.search(prompt))
     for i in sorted({shot.reference for shot in shots}):
         if i in cuts and cuts[i].failed:
@@ -120,7 +137,7 @@ def stage_shots(
     stagings = []
     for number, (shot, amplitude) in enumerate(zip(shots, amplitudes, strict=True), start=1):
         strength = PARALLAX_STRENGTH.get(amplitude, PARALLAX_STRENGTH["medium"])
-        staged = _composite(shot, references, cuts, layouts, strength, blend_all, number, warnings)
+        staged = _composite(shot, references, cuts, layouts, strength, blend_all, number, warnings, matcher)
         if staged is None:
             cut = cuts.get(shot.reference)
             if cut is not None and cut.usable:
@@ -134,8 +151,8 @@ def stage_shots(
 
 def _composite(shot: Shot, references: Sequence[Reference], cuts: dict[int, Cutout],
                layouts: dict[int, CanvasLayout], strength: float, blend_all: bool, number: int,
-               warnings: list[str]) -> Staging | None:
-    asked = composite_request(shot.text, len(references))
+               warnings: list[str], matcher: Matcher) -> Staging | None:
+    asked = composite_request(shot.text, len(references), matcher)
     if asked is None and blend_all and BLEND_WORDS.search(shot.text) and cuts:
         # "blend them into one scene": the place is the shot's own reference unless it is a
         # person; every other reference with a usable cut-out stands in it.

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from refvid.engines.motion import MotionEngine
+from refvid.engines.motion.casting import Evidence, Matcher
 from refvid.engines.motion.staging import composite_request
 from refvid.generate import generate
 from refvid.media.probe import read_frames
@@ -39,6 +40,38 @@ def request(prompt: str, count: int, **fields: object) -> GenerationRequest:
 )
 def test_a_sentence_that_puts_a_subject_in_a_place(text: str, expected: tuple[list[int], int] | None) -> None:
     assert composite_request(text, 3) == expected
+
+
+def _named(table: dict[str, int]) -> Matcher:
+    """A matcher for which picture answers to which word (what casting's detectors would say)."""
+    def match(words: frozenset[str], index: int) -> Evidence:
+        hits = tuple(w for w in words if table.get(w) == index)
+        return Evidence(float(len(hits)), hits)
+    return match
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The cameraman stands at the launch pad of the rocket", ([0], 1)),
+        ("the cat sleeps on the sofa, the cameraman beside it", ([2], 0)),
+        ("the cameraman and the cat in the garden", None),  # no picture is a garden
+        ("the cat at image 2", ([2], 1)),
+        ("the cameraman, then the rocket", None),
+        ("the man on the rocket", None),  # "man" is answered by two pictures: it names neither
+    ],
+)
+def test_a_sentence_can_name_subject_and_place_by_what_the_pictures_show(
+    text: str, expected: tuple[list[int], int] | None
+) -> None:
+    matcher = _named({"cameraman": 0, "rocket": 1, "cat": 2, "sofa": 0})
+    both = _named({"cameraman": 0, "rocket": 1, "cat": 2})
+
+    def ambiguous(words: frozenset[str], index: int) -> Evidence:
+        return Evidence(1.0, ("man",)) if words == {"man"} and index in (0, 2) else both(words, index)
+
+    chosen = ambiguous if "man on" in text else matcher
+    assert composite_request(text, 3, chosen) == expected
 
 
 @pytest.mark.parametrize(
