@@ -1,6 +1,8 @@
 """``refvid serve`` and ``refvid keys create|list|add-credits|revoke``.
 
 The ``keys`` commands talk to the database directly, so they work while the server runs.
+Billing (SQLAlchemy and the tables) is imported inside the commands: ``refvid generate``
+registers these commands too and should not pay half a second of start-up for them.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from refvid.billing.credits import format_credits, to_units
 from refvid.cli.app import app
 from refvid.config import get_settings
 
@@ -25,6 +26,8 @@ DEV_KEY_CREDITS = Decimal(1000)
 
 
 def _units(text: str) -> int:
+    from refvid.billing.credits import to_units
+
     try:
         return to_units(Decimal(text))
     except (InvalidOperation, ValueError) as exc:
@@ -57,6 +60,7 @@ def serve(
     from refvid.api.serving import api_process_count, usable_cpus
     from refvid.api.serving import serve as run_server
     from refvid.billing import create_key
+    from refvid.billing.credits import to_units
     from refvid.config import Settings
     from refvid.db import open_db
     from refvid.private import UMASK
@@ -93,6 +97,7 @@ def keys_create(
 ) -> None:
     """Create a key; prints it once, alone on the first line, then its webhook secret."""
     from refvid.billing import create_key
+    from refvid.billing.credits import format_credits
 
     new = create_key(_db(), name, _units(credits))
     typer.echo(new.key)
@@ -105,6 +110,7 @@ def keys_create(
 def keys_list() -> None:
     """List keys (id, name, prefix, credits, state); never the keys themselves."""
     from refvid.billing import list_keys
+    from refvid.billing.credits import format_credits
 
     rows = list_keys(_db())
     if not rows:
@@ -139,6 +145,7 @@ def keys_add_credits(
 ) -> None:
     """Add credits to a key (safe while the server runs)."""
     from refvid.billing import add_credits
+    from refvid.billing.credits import format_credits
 
     db = _db()
     try:

@@ -15,7 +15,6 @@ from typing import Final
 
 import cv2
 import numpy as np
-from scipy import ndimage
 
 COARSE_SIDE: Final = 160  # long side of the first fill: big holes are cheap and smooth here
 BAND: Final = 6  # edge band re-inpainted at each finer level, in that level's pixels
@@ -75,6 +74,9 @@ def _add_texture(filled: np.ndarray, level: np.ndarray, hole: np.ndarray) -> np.
     # Texture, not edges: detail beyond the typical local amplitude (an object's outline) is cut.
     typical = cv2.blur(np.abs(detail), (15, 15))
     detail = np.clip(detail, -typical, typical)
+    # Imported here: scipy costs 0.2 s of start-up, and renders without a cut-out never fill.
+    from scipy import ndimage
+
     _, (near_y, near_x) = ndimage.distance_transform_edt(hole, return_indices=True)
     ys, xs = np.nonzero(hole)
     my = 2 * near_y[ys, xs] - ys

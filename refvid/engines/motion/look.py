@@ -40,15 +40,27 @@ def harmony_target(stats: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def apply_look(image: np.ndarray, stats: np.ndarray, target: np.ndarray | None, grade: str) -> np.ndarray:
-    """Harmonise an RGB image toward ``target`` (None: leave its colours) and grade it."""
-    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    """Harmonise an RGB image toward ``target`` (None: leave its colours) and grade it.
+
+    Harmony and every grade act on each 8-bit Lab channel on its own, so the look is one
+    256-entry table per channel (``look_table``) applied with ``cv2.LUT``: the same bytes as
+    computing it per pixel, for a fraction of the work on a 12 MP photo.
+    """
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)
+    return cv2.cvtColor(cv2.LUT(lab, look_table(stats, target, grade)), cv2.COLOR_LAB2RGB)
+
+
+def look_table(stats: np.ndarray, target: np.ndarray | None, grade: str) -> np.ndarray:
+    """(256, 1, 3) uint8: the look's new L, a, b for every 8-bit value of each channel."""
+    values = np.arange(256, dtype=np.float32)
+    lab = np.repeat(values[:, None, None], 3, axis=2)
     if target is not None:
         strength = np.array([HARMONY_STRENGTH["L"], HARMONY_STRENGTH["ab"], HARMONY_STRENGTH["ab"]])
         mean = stats[0] + (target[0] - stats[0]) * strength
         std = stats[1] + (target[1] - stats[1]) * strength
         lab = (lab - stats[0].astype(np.float32)) * (std / stats[1]).astype(np.float32) + mean.astype(np.float32)
     lab = _grade(lab, grade)
-    return cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    return np.clip(lab, 0, 255).astype(np.uint8)
 
 
 def _grade(lab: np.ndarray, grade: str) -> np.ndarray:

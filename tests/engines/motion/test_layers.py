@@ -15,7 +15,7 @@ from refvid.engines.motion.layers import (
     place_subject,
     prepare_layers,
 )
-from refvid.engines.motion.render import chroma_matrix, window_matrix
+from refvid.engines.motion.warp import chroma_matrix, window_matrix
 from refvid.media.color import i420_planes
 from refvid.vision.cutout import cutout
 from refvid.vision.faces import detect_faces

@@ -1,0 +1,140 @@
+"""Sources: each shot's reference prepared for warping, on a background thread.
+
+A source is a reference scaled to what the widest window of its shots needs, graded, placed
+on its canvas and split into Y, U and V planes (with its layers for parallax and composite
+shots). Each is a pure function of the plan and its references.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+
+from refvid.engines.motion.framing import Box, CanvasLayout, build_canvas
+from refvid.engines.motion.layers import Layers, build_composite, prepare_layers
+from refvid.engines.motion.look import apply_look, harmony_target, lab_stats
+from refvid.engines.motion.shots import Shot
+from refvid.engines.motion.staging import Staging
+from refvid.media.color import rgb_to_yuv444, yuv444_to_planes
+from refvid.references import Reference
+from refvid.vision.cutout import cutout
+
+if TYPE_CHECKING:
+    from refvid.engines.motion.render import MotionPlan
+
+SOURCE_OVERSAMPLE = 1.05  # keep the widest window at about 1 source px per output px
+
+
+@dataclass
+class Source:
+    """A reference prepared for warping: planes at working scale, and that scale."""
+
+    y: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    scale: float
+    layers: Layers | None = None  # parallax and composite shots: background, subject, alpha
+
+
+SourceKey = tuple[int, str, str, int]  # reference, grade, staging mode, shot (composites only)
+
+
+def source_key(number: int, shot: Shot, staging: Staging) -> SourceKey:
+    return (shot.reference, shot.grade, staging.mode, number if staging.mode == "composite" else -1)
+
+
+class Sources:
+    """Prepared sources, made on a background thread in the order the shots need them.
+
+    The first frame waits only for the first shot's source; the others are graded, placed
+    and split while the first shots render and encode. Each is a pure function of the plan
+    and its references, so the order of work does not change a byte of the output.
+    """
+
+    def __init__(self, plan: MotionPlan, references: Sequence[Reference]) -> None:
+        involved = sorted(set(plan.layouts) | {i for s in plan.stagings for i in s.subjects})
+        self._plan, self._references = plan, references
+        self._stats = {i: lab_stats(references[i].image) for i in involved}
+        shown = sorted(plan.layouts)
+        self._target = harmony_target([self._stats[i] for i in shown]) if len(shown) > 1 else None
+        keys = [source_key(n, shot, staging)
+                for n, (shot, staging) in enumerate(zip(plan.shots, plan.stagings, strict=True))]
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refvid-sources")
+        self._futures = {key: self._executor.submit(self._prepare, key) for key in dict.fromkeys(keys)}
+
+    def __getitem__(self, key: SourceKey) -> Source:
+        return self._futures[key].result()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def _prepare(self, key: SourceKey) -> Source:
+        """Scale to what the widest window needs, then grade, place on canvas and split into planes."""
+        index, grade, mode, number = key
+        plan = self._plan
+        layout = plan.layouts[index]
+        widest = max(
+            max(path.start.w, path.end.w, path.last().w)
+            for shot, path in zip(plan.shots, plan.paths, strict=True)
+            if shot.reference == index
+        )
+        scale = min(1.0, plan.spec.width * SOURCE_OVERSAMPLE / widest)
+        if mode == "flat":
+            return self._flat(index, grade, layout, scale)
+        stats, target = self._stats, self._target
+        image = self._references[index].image
+        if mode == "parallax":
+            cut = cutout(image)
+            canvas = build_canvas(apply_look(np.asarray(cut.plate), stats[index], target, grade), layout)
+            subject = build_canvas(apply_look(np.asarray(cut.foreground), stats[index], target, grade), layout)
+            alpha = _alpha_canvas(np.asarray(cut.matte), layout)
+        else:
+            staging = plan.stagings[number]
+            cuts = [cutout(self._references[j].image) for j in staging.subjects]
+            scene = build_canvas(apply_look(image, stats[index], target, grade), layout)
+            graded = [apply_look(np.asarray(c.foreground), stats[j], target, grade)
+                      for c, j in zip(cuts, staging.subjects, strict=True)]
+            canvas, subject, alpha = build_composite(cuts, scene, staging.placements, graded)
+        layers = prepare_layers(_scaled(canvas, scale), _scaled(subject, scale), _scaled(alpha, scale))
+        y, u, v = layers.background
+        return Source(y=y, u=u, v=v, scale=scale, layers=layers)
+
+    def _flat(self, index: int, grade: str, layout: CanvasLayout, scale: float) -> Source:
+        image = self._references[index].image
+        if scale < 1.0:
+            # Shrink first: the look is per pixel, so grading the smaller picture is the same
+            # picture for a fraction of the work (a 12 MP photo is 5-10x the pixels needed).
+            width = max(1, round(image.shape[1] * scale))
+            height = max(1, round(image.shape[0] * scale))
+            scale = width / image.shape[1]
+            image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+            canvas_w = max(width, round(layout.width * scale))
+            canvas_h = max(height, round(layout.height * scale))
+            x0 = min(round(layout.image.x0 * scale), canvas_w - width)
+            y0 = min(round(layout.image.y0 * scale), canvas_h - height)
+            layout = CanvasLayout(canvas_w, canvas_h, Box(x0, y0, x0 + width, y0 + height), layout.extended)
+        looked = apply_look(image, self._stats[index], self._target, grade)
+        canvas = build_canvas(looked, layout)
+        y, u, v = yuv444_to_planes(rgb_to_yuv444(canvas))
+        return Source(y=y, u=u, v=v, scale=scale)
+
+
+def _scaled(image: np.ndarray, scale: float) -> np.ndarray:
+    if scale >= 1.0:
+        return image
+    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+
+
+def _alpha_canvas(matte: np.ndarray, layout: CanvasLayout) -> np.ndarray:
+    """The matte on the reference's canvas: zero over the extended margins."""
+    if not layout.extended:
+        return matte
+    canvas = np.zeros((layout.height, layout.width), np.float32)
+    x0, y0 = round(layout.image.x0), round(layout.image.y0)
+    canvas[y0 : y0 + matte.shape[0], x0 : x0 + matte.shape[1]] = matte
+    return canvas
