@@ -285,7 +285,7 @@ class Analysis:
         lines = []
         for contour in contours:
             x, y, w, h = cv2.boundingRect(contour)
-            if not (0.006 * height <= h <= 0.08 * height and w >= 2.5 * h):
+            if not (0.006 * height <= h <= 0.15 * height and w >= 2.5 * h):
                 continue
             fill = cv2.countNonZero(binary[y : y + h, x : x + w]) / float(w * h)
             if 0.25 <= fill <= 0.9:

@@ -48,3 +48,13 @@ def test_text_lines_are_found_on_a_page_and_not_on_a_photo(demo_refs: list[Refer
     assert len(lines) >= 10
     assert all(40 <= b.cy <= 800 for b in lines)
     assert not analyse(demo_refs[1].image).text
+
+
+def test_text_that_is_large_in_a_small_picture_is_still_text() -> None:
+    # A cropped photo of a page or a sign: each line is about a tenth of the picture's height.
+    page = np.full((190, 380, 3), 235, np.uint8)
+    for i in range(5):
+        cv2.putText(page, "markers are pixels", (8, 28 + i * 36), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (20, 20, 20), 2)
+    lines = analyse(page).text
+    assert len(lines) >= 4
+    assert all(0.05 * 190 <= b.height <= 0.2 * 190 for b in lines)
