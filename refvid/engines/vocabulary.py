@@ -150,6 +150,48 @@ def person_words(words: frozenset[str] | set[str]) -> set[str]:
     }
 
 
+# Words that name the same kind of thing, for matching a prompt's words to a file name's
+# ("the espresso" finds coffee.png, "the puppy" finds dog.webp). Singular forms only.
+RELATED_WORDS: tuple[frozenset[str], ...] = tuple(frozenset(group.split()) for group in (
+    "coffee espresso latte cappuccino americano mocha macchiato brew mug cup",
+    "tea teacup teapot matcha",
+    "car auto automobile vehicle sedan suv coupe convertible",
+    "motorcycle motorbike bike scooter moped",
+    "bicycle bike cycle",
+    "dog puppy pup doggy hound pooch",
+    "cat kitten kitty feline",
+    "house home cottage cabin villa",
+    "beach shore seaside coast sand",
+    "sea ocean wave waves",
+    "mountain mountains peak summit hill",
+    "forest woods wood trees woodland",
+    "city town street downtown skyline",
+    "rocket spaceship spacecraft shuttle",
+    "astronaut spaceman cosmonaut",
+    "phone smartphone iphone mobile cellphone",
+    "laptop computer notebook macbook",
+    "shoe shoes sneaker sneakers trainer trainers boot boots",
+    "bag handbag purse backpack tote",
+    "watch wristwatch smartwatch",
+    "bottle flask",
+    "perfume fragrance cologne scent",
+    "cake dessert pastry cupcake",
+    "burger hamburger cheeseburger",
+    "pizza slice",
+    "flower flowers bouquet rose roses blossom",
+    "kitchen cafe cafeteria diner restaurant",
+    "table desk counter",
+    "chair sofa couch armchair bench seat",
+    "book novel page pages",
+    "boat ship yacht sailboat",
+    "plane airplane aeroplane aircraft jet",
+    "horse pony stallion mare",
+    "bird parrot pigeon sparrow",
+    "guitar bass ukulele",
+    "camera cameraman photographer",
+))
+
+
 CAT_WORDS = frozenset(["cat", "cats", "kitten", "kittens", "kitty", "tabby", "feline", "tomcat", "moggy"])
 TEXT_WORDS = frozenset(
     ["book", "books", "page", "pages", "text", "words", "letter", "letters", "newspaper", "magazine", "document", "documents", "sign", "signs", "menu", "poster", "posters", "headline", "label", "notebook", "note", "notes", "writing", "handwriting", "manuscript", "recipe"]

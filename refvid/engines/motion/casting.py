@@ -108,13 +108,16 @@ def _singular(word: str) -> str:
 
 
 def _name_words(label: str) -> frozenset[str]:
-    """Words of a reference's file name ("red_car.webp" -> {"red", "car"}); none for base64."""
+    """Words of a reference's file name ("red_car.webp" -> {"red", "car", "auto", ...}); none for base64."""
     label = label.strip()
     if not label or label.startswith("data:") or len(label) > 200 or ("/" not in label and "." not in label):
         return frozenset()
     stem = re.split(r"[/\\]", label.split("?")[0])[-1].rsplit(".", 1)[0]
     words = {w.lower() for w in re.findall(r"[A-Za-z]{3,}", stem)} - _NAME_NOISE
-    return frozenset(words | {_singular(w) for w in words})
+    words |= {_singular(w) for w in words}
+    # "espresso.webp" also answers to "coffee", "puppy.png" to "dog".
+    related = [group for group in vocab.RELATED_WORDS if group & words]
+    return frozenset(words.union(*related))
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,13 @@ def test_file_names_count_as_content(demo_refs: list[Reference]) -> None:
     assert shots[:2] == [(2, "content"), (1, "content")]
 
 
+def test_file_names_answer_to_related_words(demo_refs: list[Reference]) -> None:
+    refs = [Reference(r.index, r.image, f"/photos/{name}") for r, name in
+            zip(demo_refs, ("pilot.jpg", "coffee.png", "sofa.webp"), strict=True)]
+    shots = plan_images("Our new brand. The espresso steams. Then the couch by the window.", refs)
+    assert shots[:2] == [(2, "content"), (3, "content")]
+
+
 def test_explicit_mentions_beat_content(unnamed: list[Reference]) -> None:
     shots = plan_images("The cat in image 1. Then the astronaut in @3.", unnamed)
     assert shots[:2] == [(1, "mention"), (3, "mention")]
