@@ -1,7 +1,9 @@
 """What a reference shows: faces, bodies, cat faces, dominant colours, the salient region, text.
 
-Everything here runs on OpenCV's bundled Haar cascades (``cv2.data.haarcascades``) and plain
-image statistics, so it installs from PyPI with no model download. ``analyse`` returns an
+Faces come from MediaPipe's BlazeFace (``refvid.vision.faces``, the files ``make models``
+installs), or OpenCV's bundled Haar cascades when those files are missing; bodies and cat
+faces from the cascades (``cv2.data.haarcascades``); the rest is plain image statistics, so
+nothing is downloaded at render time. ``analyse`` returns an
 ``Analysis`` whose detectors run lazily (a prompt that names no cat never pays for the cat
 cascade) and whose results are cached for the process by the image's content hash, so the
 planner, the casting and a re-plan of the same references share one analysis.
@@ -20,8 +22,12 @@ from functools import cached_property, lru_cache
 import cv2
 import numpy as np
 
+from refvid.vision.faces import detect_faces
+from refvid.vision.models import ModelMissing
+
 __all__ = ["Analysis", "Box", "Found", "analyse", "colour_names"]
 
+FACE_WEIGHT = 10.0  # a BlazeFace score (0..1) on the cascades' confidence scale (a sure face is 5-10)
 FACE_SIDE = 320  # px: faces of at least 1/12 of the picture are still above the cascade's 24 px
 PROFILE_SIDE = 240
 CAT_SIDES = (400, 320, 240)
@@ -167,7 +173,21 @@ class Analysis:
 
     @cached_property
     def faces(self) -> tuple[Found, ...]:
-        """Human faces (frontal, then profiles facing either way), largest first."""
+        """Human faces, largest first: MediaPipe's BlazeFace when its model files are installed.
+
+        BlazeFace finds faces the Haar cascades miss (turned heads, greyscale photos, faces
+        behind a camera) in a few milliseconds; without the models (``make models`` not run)
+        the cascades answer instead.
+        """
+        try:
+            faces = detect_faces(self._image)
+        except ModelMissing:
+            return self._cascade_faces()
+        found = [Found(Box(*face.box).scaled(1 / self._scale), "face", FACE_WEIGHT * face.score) for face in faces]
+        return tuple(sorted(found, key=lambda f: -f.box.area))
+
+    def _cascade_faces(self) -> tuple[Found, ...]:
+        """Human faces by Haar cascade (frontal, then profiles facing either way), largest first."""
         small, scale = self._shrunk(FACE_SIDE)
         gray = cv2.equalizeHist(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
         side = max(24, min(gray.shape) // 12)

@@ -58,3 +58,15 @@ def test_text_that_is_large_in_a_small_picture_is_still_text() -> None:
     lines = analyse(page).text
     assert len(lines) >= 4
     assert all(0.05 * 190 <= b.height <= 0.2 * 190 for b in lines)
+
+
+def test_a_face_the_cascades_miss_is_found_and_casts_its_picture(demo_refs: list[Reference]) -> None:
+    from refvid.engines.motion.casting import content_matcher
+    from tests.vision.conftest import cameraman
+
+    person = cameraman()  # a greyscale man in profile behind a film camera
+    faces = analyse(person).faces
+    assert faces and 120 < faces[0].box.cx < 300 and faces[0].box.y1 < 260
+    refs = [Reference(0, demo_refs[1].image, "base64"), Reference(1, person, "base64")]
+    match = content_matcher(refs)
+    assert match(frozenset({"cameraman"}), 1).strength > 0 and match(frozenset({"cameraman"}), 0).strength == 0
