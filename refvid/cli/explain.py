@@ -12,6 +12,7 @@ _HOW = {
     "back to": "the prompt returns to it",
     "same subject": "a new framing of the shot before",
     "repeat": "shown again to fill the time",
+    "only": "the only reference",
 }
 
 

@@ -36,7 +36,8 @@ _NAME_NOISE = frozenset(
 @dataclass(frozen=True)
 class Cast:
     """The reference a shot shows and why: how ("mention", "content", "order", "back to",
-    "same subject", "repeat") and the prompt words that chose it (empty for order and repeat)."""
+    "same subject", "repeat", "only") and the prompt words that chose it (none for order,
+    repeat and only)."""
 
     reference: int
     how: str
@@ -204,13 +205,15 @@ def cast(
             casts.append(Cast(r, "back to", tuple(sorted(wish.words & wishes[returns[i]].words))))
         elif evidence[i][r].strength > 0:
             casts.append(Cast(r, "content", evidence[i][r].words))
+        elif n == 1:
+            casts.append(Cast(r, "only"))
         else:
             casts.append(Cast(r, "order" if r not in shown else "repeat"))
         shown.add(r)
     return _everyone(casts, n) if cover_first else casts
 
 
-_WEAKEST_FIRST = ("repeat", "back to", "same subject", "order", "content", "mention")
+_WEAKEST_FIRST = ("repeat", "only", "back to", "same subject", "order", "content", "mention")
 
 
 def _everyone(casts: list[Cast], n: int) -> list[Cast]:

@@ -70,7 +70,7 @@ class Shot:
     start: int
     end: int
     text: str
-    chosen_by: str  # "mention", "content", "order", "back to", "repeat": why this reference
+    chosen_by: str  # "mention", "content", "order", "back to", "same subject", "repeat", "only": why this reference
     chosen_words: tuple[str, ...] = ()  # the prompt words that chose it
     then_move: str | None = None  # a second, continuous move: "push in, then pan right"
     grade: str = "none"

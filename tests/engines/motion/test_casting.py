@@ -140,3 +140,8 @@ def test_any_prompt_casts_every_reference_when_there_is_room(n: int, data: st.Da
         targets = {liked[w] for w in wish.words if w in liked}
         if len(targets) == 1 and not any(w.mentions or w.back_to for w in wishes):
             assert chosen.reference in targets, (i, chosen)
+
+
+def test_with_one_reference_every_shot_says_it_is_the_only_one() -> None:
+    wishes = [Wish(words=frozenset({"engine"})), Wish(), Wish(words=frozenset({"garage"}))]
+    assert [c.how for c in cast(wishes, 1)] == ["only", "only", "only"]
