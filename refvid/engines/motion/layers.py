@@ -41,8 +41,8 @@ class Layers:
 
     background: tuple[np.ndarray, np.ndarray, np.ndarray]  # Y, U, V (U, V at half size)
     subject: tuple[np.ndarray, np.ndarray, np.ndarray]
-    alpha: np.ndarray  # float32, luma size
-    alpha_chroma: np.ndarray  # float32, chroma size
+    alpha: np.ndarray  # uint8 (0..255), luma size
+    alpha_chroma: np.ndarray  # uint8 (0..255), chroma size
     # Where alpha is above zero (None: nowhere): each frame blends the subject only there.
     box: Box4 | None = None
     box_chroma: Box4 | None = None
@@ -53,8 +53,15 @@ def prepare_layers(background: np.ndarray, subject: np.ndarray, alpha: np.ndarra
     by, bu, bv = yuv444_to_planes(rgb_to_yuv444(background))
     sy, su, sv = yuv444_to_planes(rgb_to_yuv444(subject))
     alpha = np.ascontiguousarray(alpha, np.float32)
-    alpha_chroma = cv2.resize(alpha, (bu.shape[1], bu.shape[0]), interpolation=cv2.INTER_AREA)
+    alpha_chroma = _to_255(cv2.resize(alpha, (bu.shape[1], bu.shape[0]), interpolation=cv2.INTER_AREA))
+    alpha = _to_255(alpha)
     return Layers((by, bu, bv), (sy, su, sv), alpha, alpha_chroma, _nonzero_box(alpha), _nonzero_box(alpha_chroma))
+
+
+def _to_255(alpha: np.ndarray) -> np.ndarray:
+    # 8-bit alpha: a uint8 warp costs 2/3 of a float one and the blend stays in uint8; the
+    # output is 8-bit, so a 1/255 step in alpha is below what a frame can show.
+    return np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
 def _nonzero_box(alpha: np.ndarray) -> Box4 | None:
@@ -106,12 +113,12 @@ def composite(out_planes: tuple[np.ndarray, np.ndarray, np.ndarray], layers: Lay
             if box is not None:
                 # The same map with the box's corner as the origin of the output.
                 region = box, np.hstack([fg_matrix[:, :2], fg_matrix[:, 2:] + fg_matrix[:, :2] @ [[box[0]], [box[1]]]])
-                alpha = _buffer(scratch, f"alpha{index}", out.shape, np.float32)[: box[3] - box[1], : box[2] - box[0]]
-                inverse = _buffer(scratch, f"inverse{index}", out.shape, np.float32)[: alpha.shape[0], : alpha.shape[1]]
+                alpha = _buffer(scratch, f"alpha{index}", out.shape, np.uint8)[: box[3] - box[1], : box[2] - box[0]]
+                inverse = _buffer(scratch, f"inverse{index}", out.shape, np.uint8)[: alpha.shape[0], : alpha.shape[1]]
                 source = layers.alpha if luma else layers.alpha_chroma
                 cv2.warpAffine(source, region[1], alpha.shape[::-1], dst=alpha, flags=flags,
                                borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-                np.subtract(1.0, alpha, out=inverse)
+                cv2.bitwise_not(alpha, dst=inverse)  # 255 - alpha
         if region is None:
             continue
         (x0, y0, x1, y1), matrix = region
@@ -121,7 +128,11 @@ def composite(out_planes: tuple[np.ndarray, np.ndarray, np.ndarray], layers: Lay
         fg = _buffer(scratch, f"fg{index}", out.shape, np.uint8)[: y1 - y0, : x1 - x0]
         cv2.warpAffine(plane_fg, matrix, (x1 - x0, y1 - y0), dst=fg, flags=flags, borderMode=cv2.BORDER_REFLECT101)
         window = out[y0:y1, x0:x1]
-        window[:] = cv2.blendLinear(fg, window, alpha, inverse)
+        # subject * a + background * (1 - a), each product rounded to 8 bits (at most one level
+        # from the exact blend; a = 0 and a = 1 exact).
+        cv2.multiply(fg, alpha, dst=fg, scale=1 / 255)
+        cv2.multiply(window, inverse, dst=window, scale=1 / 255)
+        cv2.add(window, fg, dst=window)
 
 
 def _reach(matrix: np.ndarray, box: Box4 | None, size: tuple[int, int]) -> Box4 | None:
