@@ -89,20 +89,36 @@ class Cutout:
 
 _cache: OrderedDict[str, Cutout] = OrderedDict()
 _cache_lock = threading.Lock()
+_running: dict[str, threading.Event] = {}  # pictures being analysed now, by content key
 
 
 def cutout(image: np.ndarray) -> Cutout:
-    """The analysis of an RGB uint8 (H, W, 3) picture, computed once per distinct picture."""
+    """The analysis of an RGB uint8 (H, W, 3) picture, computed once per distinct picture.
+
+    A call for a picture another thread is analysing waits for that result instead of
+    computing it again (the engine starts the analyses early on a second thread).
+    """
     key = content_key(image)
-    with _cache_lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-    result = analyse(image)
-    with _cache_lock:
-        _cache[key] = result
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
+    while True:
+        with _cache_lock:
+            if key in _cache:
+                _cache.move_to_end(key)
+                return _cache[key]
+            running = _running.get(key)
+            if running is None:
+                running = _running[key] = threading.Event()
+                break
+        running.wait()  # then the cache has it, or that analysis raised and this one retries
+    try:
+        result = analyse(image)
+        with _cache_lock:
+            _cache[key] = result
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    finally:
+        with _cache_lock:
+            del _running[key]
+        running.set()
     return result
 
 

@@ -32,14 +32,20 @@ from refvid.vision.cutout import Cutout
 PARALLAX_STRENGTH: Final = {"small": 0.2, "medium": 0.35, "large": 0.5}
 
 
+Box4 = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixel indices, end exclusive
+
+
 @dataclass(frozen=True, eq=False)
 class Layers:
     """Planes of a layered canvas at working scale: background, subject colours and alpha."""
 
     background: tuple[np.ndarray, np.ndarray, np.ndarray]  # Y, U, V (U, V at half size)
     subject: tuple[np.ndarray, np.ndarray, np.ndarray]
-    alpha: np.ndarray  # float32, luma size
-    alpha_chroma: np.ndarray  # float32, chroma size
+    alpha: np.ndarray  # uint8 (0..255), luma size
+    alpha_chroma: np.ndarray  # uint8 (0..255), chroma size
+    # Where alpha is above zero (None: nowhere): each frame blends the subject only there.
+    box: Box4 | None = None
+    box_chroma: Box4 | None = None
 
 
 def prepare_layers(background: np.ndarray, subject: np.ndarray, alpha: np.ndarray) -> Layers:
@@ -47,8 +53,22 @@ def prepare_layers(background: np.ndarray, subject: np.ndarray, alpha: np.ndarra
     by, bu, bv = yuv444_to_planes(rgb_to_yuv444(background))
     sy, su, sv = yuv444_to_planes(rgb_to_yuv444(subject))
     alpha = np.ascontiguousarray(alpha, np.float32)
-    alpha_chroma = cv2.resize(alpha, (bu.shape[1], bu.shape[0]), interpolation=cv2.INTER_AREA)
-    return Layers((by, bu, bv), (sy, su, sv), alpha, alpha_chroma)
+    alpha_chroma = _to_255(cv2.resize(alpha, (bu.shape[1], bu.shape[0]), interpolation=cv2.INTER_AREA))
+    alpha = _to_255(alpha)
+    return Layers((by, bu, bv), (sy, su, sv), alpha, alpha_chroma, _nonzero_box(alpha), _nonzero_box(alpha_chroma))
+
+
+def _to_255(alpha: np.ndarray) -> np.ndarray:
+    # 8-bit alpha: a uint8 warp costs 2/3 of a float one and the blend stays in uint8; the
+    # output is 8-bit, so a 1/255 step in alpha is below what a frame can show.
+    return np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def _nonzero_box(alpha: np.ndarray) -> Box4 | None:
+    rows, cols = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))
+    if not len(rows):
+        return None
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
 def background_window(window: Window, rest: Window, strength: float) -> Window:
@@ -74,28 +94,65 @@ def composite(out_planes: tuple[np.ndarray, np.ndarray, np.ndarray], layers: Lay
 
     ``subject_luma`` and ``background_luma`` are 2x3 matrices from output pixels to canvas
     pixels (``WARP_INVERSE_MAP``); ``chroma`` turns a luma matrix into the chroma planes' one.
-    ``scratch`` holds per-size buffers reused frame to frame.
+    ``scratch`` holds per-size buffers reused frame to frame. The subject is warped and
+    blended only inside the output box its alpha can reach: everywhere else its alpha is
+    exactly zero and the blend would return the background unchanged.
     """
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    region: tuple[Box4, np.ndarray] | None = None
     for index, (plane_bg, plane_fg, out) in enumerate(zip(layers.background, layers.subject, out_planes,
                                                            strict=True)):
         size = (out.shape[1], out.shape[0])
         luma = index == 0
         bg_matrix = background_luma if luma else chroma(background_luma)
-        fg_matrix = subject_luma if luma else chroma(subject_luma)
         cv2.warpAffine(plane_bg, bg_matrix, size, dst=out, flags=flags, borderMode=cv2.BORDER_REFLECT101)
-        fg = _buffer(scratch, f"fg{index}", out.shape, np.uint8)
-        cv2.warpAffine(plane_fg, fg_matrix, size, dst=fg, flags=flags, borderMode=cv2.BORDER_REFLECT101)
         if index < 2:  # U and V share one alpha
-            alpha = _buffer(scratch, f"alpha{min(index, 1)}", out.shape, np.float32)
-            source = layers.alpha if luma else layers.alpha_chroma
-            cv2.warpAffine(source, fg_matrix, size, dst=alpha, flags=flags, borderMode=cv2.BORDER_CONSTANT,
-                           borderValue=0)
-            inverse = _buffer(scratch, f"inverse{min(index, 1)}", out.shape, np.float32)
-            np.subtract(1.0, alpha, out=inverse)
-        alpha = scratch[f"alpha{min(index, 1)}"]
-        inverse = scratch[f"inverse{min(index, 1)}"]
-        out[:] = cv2.blendLinear(fg, out, alpha, inverse)
+            fg_matrix = subject_luma if luma else chroma(subject_luma)
+            box = _reach(fg_matrix, layers.box if luma else layers.box_chroma, size)
+            region = None
+            if box is not None:
+                # The same map with the box's corner as the origin of the output.
+                region = box, np.hstack([fg_matrix[:, :2], fg_matrix[:, 2:] + fg_matrix[:, :2] @ [[box[0]], [box[1]]]])
+                alpha = _buffer(scratch, f"alpha{index}", out.shape, np.uint8)[: box[3] - box[1], : box[2] - box[0]]
+                inverse = _buffer(scratch, f"inverse{index}", out.shape, np.uint8)[: alpha.shape[0], : alpha.shape[1]]
+                source = layers.alpha if luma else layers.alpha_chroma
+                cv2.warpAffine(source, region[1], alpha.shape[::-1], dst=alpha, flags=flags,
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+                cv2.bitwise_not(alpha, dst=inverse)  # 255 - alpha
+        if region is None:
+            continue
+        (x0, y0, x1, y1), matrix = region
+        shared = min(index, 1)
+        alpha = scratch[f"alpha{shared}"][: y1 - y0, : x1 - x0]
+        inverse = scratch[f"inverse{shared}"][: y1 - y0, : x1 - x0]
+        fg = _buffer(scratch, f"fg{index}", out.shape, np.uint8)[: y1 - y0, : x1 - x0]
+        cv2.warpAffine(plane_fg, matrix, (x1 - x0, y1 - y0), dst=fg, flags=flags, borderMode=cv2.BORDER_REFLECT101)
+        window = out[y0:y1, x0:x1]
+        # subject * a + background * (1 - a), each product rounded to 8 bits (at most one level
+        # from the exact blend; a = 0 and a = 1 exact).
+        cv2.multiply(fg, alpha, dst=fg, scale=1 / 255)
+        cv2.multiply(window, inverse, dst=window, scale=1 / 255)
+        cv2.add(window, fg, dst=window)
+
+
+def _reach(matrix: np.ndarray, box: Box4 | None, size: tuple[int, int]) -> Box4 | None:
+    """The output pixels whose sample (``matrix``: output -> canvas) can touch ``box``, clipped to ``size``."""
+    if box is None:
+        return None
+    # A bilinear sample at canvas point q reads floor(q) and floor(q) + 1: it touches the
+    # box when q lies within (x0 - 1, x1) x (y0 - 1, y1).
+    x0, y0, x1, y1 = box
+    corners = np.array([[x0 - 1, y0 - 1], [x1, y0 - 1], [x0 - 1, y1], [x1, y1]], np.float64)
+    inverse = cv2.invertAffineTransform(matrix)
+    points = corners @ inverse[:, :2].T + inverse[:, 2]
+    # One pixel of margin each way for the warp's fixed-point rounding of coordinates.
+    left = max(0, math.floor(points[:, 0].min()) - 1)
+    top = max(0, math.floor(points[:, 1].min()) - 1)
+    right = min(size[0], math.ceil(points[:, 0].max()) + 2)
+    bottom = min(size[1], math.ceil(points[:, 1].max()) + 2)
+    if right <= left or bottom <= top:
+        return None
+    return left, top, right, bottom
 
 
 def _buffer(scratch: dict[str, np.ndarray], key: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:

@@ -9,6 +9,7 @@ blend whole I420 buffers.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,7 +46,7 @@ from refvid.engines.motion.warp import draw
 from refvid.errors import Cancelled
 from refvid.references import Reference
 from refvid.request import GenerationRequest
-from refvid.vision.cutout import Cutout
+from refvid.vision.cutout import Cutout, cutout
 from refvid.vision.detect import analyse
 
 ENDING_FADE_FRAMES = 18  # 3/4 s to black when the prompt ends with "fade to black"
@@ -79,6 +80,18 @@ class MotionEngine:
         """Read the prompt and the references; decide every shot, move and transition."""
         if request.seed == 0:
             raise ValueError("plan needs a concrete seed; call request.with_seed() first")
+        # The cut-outs (most of planning) do not depend on casting's detectors: they start on
+        # a second thread now and ``analyse_references`` below takes their results (or an
+        # error, computed again there). Each is a pure function of its picture.
+        early = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refvid-cutouts")
+        try:
+            for reference in references:
+                early.submit(cutout, reference.image)
+            return self._plan(request, references)
+        finally:
+            early.shutdown(wait=True, cancel_futures=True)
+
+    def _plan(self, request: GenerationRequest, references: Sequence[Reference]) -> MotionPlan:
         rng = np.random.default_rng(request.seed)
         spec = VideoSpec.for_request(request)
         aspect = spec.width / spec.height
