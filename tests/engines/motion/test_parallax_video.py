@@ -34,7 +34,7 @@ def _shift(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def test_subject_and_background_move_at_the_planned_ratio_in_the_decoded_video(tmp_path: Path) -> None:
-    request = GenerationRequest(prompt="The orange ball, truck right.", image_urls=["x"], seed=5,
+    request = GenerationRequest(prompt="The orange ball, truck right.", image_urls=["x"], seed=5, duration=5, bgm=False,
                                 movement_amplitude="large")
     result = generate(request, tmp_path / "parallax.mp4", references=[Reference(0, _ball_on_a_wall(), "ball")])
     shot = result.plan["shots"][0]
