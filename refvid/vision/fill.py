@@ -6,10 +6,12 @@ with the picture's own surroundings, copied: a patch-based completion (Wexler et
 expectation-maximisation over a PatchMatch nearest-neighbour field, coarse to fine) picks,
 for every pixel of the hole, an offset to known background whose neighbourhood agrees with
 the hole's edge. The field is found at a small size, then applied to the finest level, so
-the copied texture is the real picture's at that resolution. Copies rarely meet the edge
-exactly (a sky's gradient, a vignette), so the mismatch along the edge is spread over the
-hole as a smooth membrane (seamless cloning's correction): the fill joins the photo with no
-seam and no streak. The result is blended into the original through a feathered mask, so
+the copied texture is the real picture's at that resolution. Copies from different places
+rarely agree in brightness (a backdrop's gradient, a vignette), so they are joined by
+seamless cloning: Poisson's equation over the hole with the copies' own gradients and the
+picture's pixels at the edge, solved at the search's size; what detail finer than that
+leaves at the edge is spread as a smooth membrane. No seam, no patchwork, no streak.
+The result is blended into the original through a feathered mask, so
 the plate is the untouched photo everywhere outside the hole.
 """
 
@@ -19,6 +21,8 @@ from typing import Final
 
 import cv2
 import numpy as np
+from scipy import sparse
+from scipy.sparse.linalg import splu
 
 COARSE_SIDE: Final = 48  # long side of the first nearest-neighbour search
 PATCH_SIDE: Final = 192  # long side of the last search; finer levels only apply its field
@@ -43,13 +47,13 @@ def fill_background(image: np.ndarray, hole: np.ndarray, finest_side: int = 1024
     size = (max(1, round(width * finest_scale)), max(1, round(height * finest_scale)))
     finest = cv2.resize(image, size, interpolation=cv2.INTER_AREA) if finest_scale < 1 else image
     finest_hole = _hole_at(hole, size)
-    offsets = _offsets(finest, finest_hole)
-    if offsets is None:  # hardly any background to copy from: diffuse it instead
+    found = _offsets(finest, finest_hole)
+    if found is None:  # hardly any background to copy from: diffuse it instead
         filled = cv2.inpaint(finest, finest_hole.astype(np.uint8) * 255, 4, cv2.INPAINT_TELEA)
     else:
         # The field's blocks at this size: neighbours half a block apart cross-fade the seams.
         block = max(size) / min(PATCH_SIDE, max(size))
-        filled = _apply(finest, finest_hole, offsets, min(PATCH + 1, max(1, round(block / 2))))
+        filled = _apply(finest, finest_hole, *found, min(PATCH + 1, max(1, round(block / 2))))
     return _blend(image, finest_hole, filled)
 
 
@@ -70,8 +74,9 @@ def _sources(hole: np.ndarray) -> np.ndarray:
     return known
 
 
-def _offsets(finest: np.ndarray, finest_hole: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """The nearest-neighbour field (dy, dx) at the finest level's size, or None without sources."""
+def _offsets(finest: np.ndarray, finest_hole: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray] | None:
+    """The nearest-neighbour field (dy, dx) and the copies' seamless correction (RGB) at the
+    finest level's size, or None without sources."""
     height, width = finest_hole.shape
     long_side = max(height, width)
     sides = [min(COARSE_SIDE, long_side)]
@@ -106,8 +111,62 @@ def _offsets(finest: np.ndarray, finest_hole: np.ndarray) -> tuple[np.ndarray, n
             field = _search(level, target, sources, field, rng, exact=first, reach=None if first else REFINE)
             level[level_hole] = _vote(level, level_hole, field, sources)
         estimate = level
-    assert field is not None
-    return _scale_field(field, (width, height))
+    assert field is not None and estimate is not None
+    correction = _seamless(estimate, level_hole, field, sources)
+    return _scale_field(field, (width, height)), cv2.resize(correction, (width, height),
+                                                            interpolation=cv2.INTER_LINEAR)
+
+
+def _seamless(level: np.ndarray, hole: np.ndarray, field: tuple[np.ndarray, np.ndarray],
+              sources: np.ndarray) -> np.ndarray:
+    """What to add to the field's copies so they join each other and the edge with no seam.
+
+    Copies from different places rarely agree in brightness or tint (a smooth backdrop's
+    gradient, a vignette): side by side they show as a patchwork. Solving Poisson's equation
+    over the hole with the copies' own gradients (each taken inside its source, never across
+    a seam) and the picture's pixels at the edge keeps every copy's texture and spreads the
+    mismatch smoothly (seamless cloning, done once at the search's size, where the hole is a
+    few thousand pixels).
+    """
+    height, width = hole.shape
+    ys, xs = np.nonzero(hole)
+    count = len(ys)
+    index = np.full(hole.shape, -1, np.int64)
+    index[ys, xs] = np.arange(count)
+    source_y, source_x = ys + field[0][ys, xs], xs + field[1][ys, xs]
+    valid = (source_y >= 1) & (source_y < height - 1) & (source_x >= 1) & (source_x < width - 1)
+    valid[valid] = sources[source_y[valid], source_x[valid]]
+    source_y, source_x = np.where(valid, source_y, ys), np.where(valid, source_x, xs)
+    copy = np.where(valid[:, None], level[source_y, source_x], level[ys, xs])
+    rows, cols = [np.arange(count)], [np.arange(count)]
+    diagonal = np.zeros(count)
+    right = np.zeros((count, level.shape[2]))
+    for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
+        ny, nx = ys + dy, xs + dx
+        inside = (ny >= 0) & (ny < height) & (nx >= 0) & (nx < width)
+        ny, nx = np.where(inside, ny, ys), np.where(inside, nx, xs)
+        diagonal += inside
+        neighbour = index[ny, nx]
+        unknown = inside & (neighbour >= 0)
+        # The wanted difference to the neighbour, taken inside this pixel's own source and
+        # inside the neighbour's, averaged (one value per pair: the guidance stays a gradient).
+        mine = copy - np.where(valid[:, None], level[np.clip(source_y + dy, 0, height - 1),
+                                                     np.clip(source_x + dx, 0, width - 1)], level[ny, nx])
+        other = np.where(unknown, neighbour, 0)
+        theirs = level[np.clip(source_y[other] - dy, 0, height - 1), np.clip(source_x[other] - dx, 0, width - 1)] \
+            - copy[other]
+        theirs = np.where((unknown & valid[other])[:, None], theirs, mine)
+        right += np.where(inside[:, None], (mine + theirs) / 2, 0)
+        rows.append(np.nonzero(unknown)[0])
+        cols.append(neighbour[unknown])
+        known = inside & (neighbour < 0)
+        right[known] += level[ny[known], nx[known]]
+    values = np.concatenate([diagonal] + [-np.ones(len(r)) for r in rows[1:]])
+    matrix = sparse.csc_matrix((values, (np.concatenate(rows), np.concatenate(cols))), shape=(count, count))
+    solved = splu(matrix).solve(right)
+    correction = np.zeros(level.shape, np.float32)
+    correction[ys, xs] = solved - copy
+    return correction
 
 
 def _random_field(hole: np.ndarray, sources: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -263,15 +322,21 @@ def _vote(level: np.ndarray, hole: np.ndarray, field: tuple[np.ndarray, np.ndarr
     return colours.astype(np.float32)
 
 
-def _apply(finest: np.ndarray, hole: np.ndarray, field: tuple[np.ndarray, np.ndarray], step: int) -> np.ndarray:
-    """The finest level's fill: the field's copies of the real pixels, plus the edge's correction."""
+def _apply(finest: np.ndarray, hole: np.ndarray, field: tuple[np.ndarray, np.ndarray], seamless: np.ndarray,
+           step: int) -> np.ndarray:
+    """The finest level's fill: the field's copies of the real pixels, made seamless.
+
+    ``seamless`` (the search level's correction, scaled up) joins the copies; what is left
+    of the mismatch at the edge (detail finer than the search saw) is spread as a membrane.
+    """
     sources = _sources(hole)
     ring = cv2.dilate(hole.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & ~hole
     image = finest.astype(np.float32)
     region = hole | ring
     copied = _vote(image, region, field, sources, step)
-    known = np.zeros(hole.shape, bool)
     ys, xs = np.nonzero(region)
+    copied += seamless[ys, xs]
+    known = np.zeros(hole.shape, bool)
     on_ring = ring[ys, xs]
     mismatch = np.zeros(image.shape, np.float32)
     mismatch[ys[on_ring], xs[on_ring]] = image[ys[on_ring], xs[on_ring]] - copied[on_ring]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from refvid.vision.fill import fill_background
 
@@ -71,3 +72,25 @@ def test_a_large_hole_keeps_the_texture_of_its_surroundings() -> None:
     wall[:, 310:] = True
     # A diffused fill is smooth: its fine detail is a fraction of the wall's.
     assert detail[110:210, 150:250].mean() > 0.6 * detail[wall].mean()
+
+
+@pytest.mark.parametrize("seed", [9, 10, 11])
+def test_a_hole_in_a_smooth_backdrop_is_filled_without_seams(seed: int) -> None:
+    # A studio backdrop: colour varying slowly in both directions, no texture to copy.
+    rng = np.random.default_rng(seed)
+    blobs = cv2.GaussianBlur(rng.normal(0, 1, (300, 400, 3)).astype(np.float32), (0, 0), 30)
+    image = np.clip(128 + blobs / np.abs(blobs).max() * 90, 0, 255).astype(np.uint8)
+    hole = np.zeros((300, 400), bool)
+    cv2.circle(hole.view(np.uint8), (200, 160), 90, 1, -1)
+    damaged = image.copy()
+    damaged[hole] = (0, 0, 0)
+    plate = fill_background(damaged, hole).astype(np.float32)
+
+    def steepness(picture: np.ndarray) -> np.ndarray:
+        gy, gx = np.gradient(cv2.GaussianBlur(picture, (0, 0), 1.0), axis=(0, 1))
+        return np.hypot(gy, gx).max(axis=2)
+
+    inside = cv2.erode(hole.view(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    # Copies that meet with a step in brightness (a patchwork), or streaks, are steeper than
+    # anything around.
+    assert np.percentile(steepness(plate)[inside], 99) < 1.25 * steepness(image.astype(np.float32)).max()
