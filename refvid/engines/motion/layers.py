@@ -114,6 +114,7 @@ GROUND_LINE: Final = 0.9  # where feet stand, as a share of the scene's height f
 # A subject may shrink to this share of its planned size to stand beside the scene's own
 # subject rather than over it; smaller would read as a different scale of thing.
 MIN_FIT: Final = 0.5
+EDGE_MARGIN: Final = 0.04  # share of the scene's width kept between a subject placed aside and the edge
 # Chroma (Lab, 8-bit units) below which a subject counts as neutral and its colour is not
 # moved toward the scene's; full matching from twice this.
 NEUTRAL_CHROMA: Final = 6.0
@@ -142,9 +143,9 @@ def place_subject(cut: Cutout, scene_w: int, scene_h: int, slot: int = 0, slots:
     by its picture's bottom edge) rests on the frame's bottom edge. With several subjects
     the scene's width is shared among ``slots``; ``avoid`` (the scene's own subject box)
     pushes the subject to the side with more room so the place stays recognisable, shrunk
-    (down to ``MIN_FIT``) to fit that room; when even that does not fit it stands against the
-    frame's edge, covering as little of the scene's subject as it can. The box always lies
-    inside the scene.
+    (down to ``MIN_FIT``) to fit that room; when even that does not fit it stands by the
+    frame's edge (``EDGE_MARGIN`` from it), covering as little of the scene's subject as it
+    can. The box always lies inside the scene.
     """
     assert cut.box is not None
     x0, y0, x1, y1 = cut.box
@@ -158,15 +159,18 @@ def place_subject(cut: Cutout, scene_w: int, scene_h: int, slot: int = 0, slots:
     lane = scene_w / max(1, slots)
     centre = lane * (slot + 0.5)
     if slots == 1 and avoid is not None:
-        left_room, right_room = avoid[0], scene_w - avoid[2]
+        # Room beside the scene's subject, short of a margin at the frame's edge (a subject
+        # touching the edge is cut by the slightest push-in).
+        margin = EDGE_MARGIN * scene_w
+        left_room, right_room = avoid[0] - margin, scene_w - margin - avoid[2]
         room = max(left_room, right_room)
         if w > room:
             fit = max(MIN_FIT, room / w)
             scale, w, h = scale * fit, w * fit, h * fit
         if left_room > right_room:
-            centre = left_room / 2 if w <= left_room else w / 2
+            centre = margin + left_room / 2 if w <= left_room else margin + w / 2
         else:
-            centre = avoid[2] + right_room / 2 if w <= right_room else scene_w - w / 2
+            centre = avoid[2] + right_room / 2 if w <= right_room else scene_w - margin - w / 2
         centre = min(max(centre, w / 2), scene_w - w / 2)
     return Placement(centre - w / 2, bottom - h, scale, w, h)
 

@@ -8,6 +8,7 @@ import pytest
 
 from refvid.engines.motion.framing import Window
 from refvid.engines.motion.layers import (
+    EDGE_MARGIN,
     MIN_FIT,
     PARALLAX_STRENGTH,
     _lab_stats,
@@ -150,10 +151,12 @@ def test_a_placed_subject_stays_in_the_frame_and_beside_the_scene_subject(
     assert place.y0 >= -0.5 and place.y0 + place.height <= 540.5
     assert place.scale >= MIN_FIT * planned.scale - 1e-9
     overlap = max(0.0, min(place.x0 + place.width, scene_box[2]) - max(place.x0, scene_box[0]))
-    rooms = (scene_box[0], 960 - scene_box[2])
+    margin = EDGE_MARGIN * 960
+    assert place.x0 >= margin - 0.5 and place.x0 + place.width <= 960 - margin + 0.5  # off the edge
+    rooms = (scene_box[0] - margin, 960 - margin - scene_box[2])
     if max(rooms) >= MIN_FIT * planned.width:
         assert overlap < 1  # room enough at its smallest: it stands beside, not over
     else:
-        # At its smallest, against the frame's edge on the roomier side: the least overlap it can have.
+        # At its smallest, by the frame's edge on the roomier side: the least overlap it can have.
         assert place.width == pytest.approx(MIN_FIT * planned.width)
         assert overlap == pytest.approx(place.width - max(rooms), abs=1)
