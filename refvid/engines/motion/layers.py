@@ -113,7 +113,7 @@ OBJECT_HEIGHT: Final = 0.38
 GROUND_LINE: Final = 0.9  # where feet stand, as a share of the scene's height from the top
 # A subject may shrink to this share of its planned size to stand beside the scene's own
 # subject rather than over it; smaller would read as a different scale of thing.
-MIN_FIT: Final = 0.5
+MIN_FIT: Final = 0.75
 EDGE_MARGIN: Final = 0.04  # share of the scene's width kept between a subject placed aside and the edge
 # Chroma (Lab, 8-bit units) below which a subject counts as neutral and its colour is not
 # moved toward the scene's; full matching from twice this.
