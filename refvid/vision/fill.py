@@ -1,12 +1,18 @@
 """Background plates: a reference with its subject removed and the hole filled.
 
-Inpainting one large hole at one resolution either smears (fine resolution: the fill
-cannot reach the middle) or blurs (coarse resolution: the whole plate goes soft). So it is
-done as a pyramid: the hole is filled coarsely at a small size, then each finer level keeps
-the coarser fill in the hole's interior and inpaints only a band along the hole's edge,
-where a camera move reveals the plate first and where its texture must continue the real
-picture's. The result is blended into the original through a feathered mask, so the plate
-is the untouched photo everywhere outside the hole.
+Diffusing the hole's edge colours inward (Telea, Navier-Stokes) smears: a flag beside the
+subject becomes a red streak across the plate, a shadow a dark fan. So the hole is filled
+with the picture's own surroundings, copied: a patch-based completion (Wexler et al.'s
+expectation-maximisation over a PatchMatch nearest-neighbour field, coarse to fine) picks,
+for every pixel of the hole, an offset to known background whose neighbourhood agrees with
+the hole's edge. The field is found at a small size, then applied to the finest level, so
+the copied texture is the real picture's at that resolution. Copies from different places
+rarely agree in brightness (a backdrop's gradient, a vignette), so they are joined by
+seamless cloning: Poisson's equation over the hole with the copies' own gradients and the
+picture's pixels at the edge, solved at the search's size; what detail finer than that
+leaves at the edge is spread as a smooth membrane. No seam, no patchwork, no streak.
+The result is blended into the original through a feathered mask, so
+the plate is the untouched photo everywhere outside the hole.
 """
 
 from __future__ import annotations
@@ -16,9 +22,13 @@ from typing import Final
 import cv2
 import numpy as np
 
-COARSE_SIDE: Final = 160  # long side of the first fill: big holes are cheap and smooth here
-BAND: Final = 6  # edge band re-inpainted at each finer level, in that level's pixels
-RADIUS: Final = 4  # cv2.inpaint's neighbourhood
+COARSE_SIDE: Final = 48  # long side of the first nearest-neighbour search
+PATCH_SIDE: Final = 192  # long side of the last search; finer levels only apply its field
+PATCH: Final = 2  # patch radius of the search (5x5 patches)
+EM_ITERATIONS: Final = 3  # search + vote rounds per level
+REFINE: Final = 8  # on finer levels the search jumps and jitters at most this far
+SEED: Final = 0  # the random search is seeded: the same picture gives the same plate
+_BIG: Final = 1e7  # the error of copying from outside the known background
 
 
 def fill_background(image: np.ndarray, hole: np.ndarray, finest_side: int = 1024) -> np.ndarray:
@@ -31,63 +41,333 @@ def fill_background(image: np.ndarray, hole: np.ndarray, finest_side: int = 1024
     if not hole.any():
         return image.copy()
     long_side = max(height, width)
+    finest_scale = min(1.0, finest_side / long_side)
+    size = (max(1, round(width * finest_scale)), max(1, round(height * finest_scale)))
+    finest = cv2.resize(image, size, interpolation=cv2.INTER_AREA) if finest_scale < 1 else image
+    finest_hole = _hole_at(hole, size)
+    found = _offsets(finest, finest_hole)
+    if found is None:  # hardly any background to copy from: diffuse it instead
+        filled = cv2.inpaint(finest, finest_hole.astype(np.uint8) * 255, 4, cv2.INPAINT_TELEA)
+    else:
+        # The field's blocks at this size: neighbours half a block apart cross-fade the seams.
+        block = max(size) / min(PATCH_SIDE, max(size))
+        filled = _apply(finest, finest_hole, *found, min(PATCH + 1, max(1, round(block / 2))))
+    return _blend(image, finest_hole, filled)
+
+
+def _hole_at(hole: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The hole at another size: a pixel touched by it at all is unknown."""
+    if size == hole.shape[1::-1]:
+        return hole.copy()
+    shrinking = size[0] < hole.shape[1]
+    return cv2.resize(hole.astype(np.float32), size,
+                      interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR) > 0.01
+
+
+def _sources(hole: np.ndarray) -> np.ndarray:
+    """Where a copied patch may come from: its whole 5x5 patch known, with a pixel to spare."""
+    reach = 2 * (PATCH + 1) + 1
+    known = cv2.dilate(hole.astype(np.uint8), np.ones((reach, reach), np.uint8)) == 0
+    known[:PATCH], known[-PATCH:], known[:, :PATCH], known[:, -PATCH:] = False, False, False, False
+    return known
+
+
+def _offsets(finest: np.ndarray, finest_hole: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray] | None:
+    """The nearest-neighbour field (dy, dx) and the copies' seamless correction (RGB) at the
+    finest level's size, or None without sources."""
+    height, width = finest_hole.shape
+    long_side = max(height, width)
     sides = [min(COARSE_SIDE, long_side)]
-    while sides[-1] * 2 < min(finest_side, long_side):
+    while sides[-1] * 2 < min(PATCH_SIDE, long_side):
         sides.append(sides[-1] * 2)
-    sides.append(min(finest_side, long_side))
-    # Every level is made from the finest one: a 12 MP picture is read once.
-    finest_scale = sides[-1] / long_side
-    finest = cv2.resize(image, (max(1, round(width * finest_scale)), max(1, round(height * finest_scale))),
-                        interpolation=cv2.INTER_AREA) if finest_scale < 1 else image
-    hole_float = hole.astype(np.float32)
-    filled: np.ndarray | None = None
-    level_hole = hole
+    if sides[-1] < min(PATCH_SIDE, long_side):
+        sides.append(min(PATCH_SIDE, long_side))
+    rng = np.random.default_rng(SEED)
+    field: tuple[np.ndarray, np.ndarray] | None = None
+    estimate: np.ndarray | None = None
     for side in sides:
         scale = side / long_side
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        level = cv2.resize(finest, size, interpolation=cv2.INTER_AREA) if size != finest.shape[1::-1] else finest
-        # A pixel touched by the hole at all is unknown at this level.
-        level_hole = cv2.resize(hole_float, size, interpolation=cv2.INTER_AREA if size[0] < hole.shape[1]
-                                else cv2.INTER_LINEAR) > 0.01
-        if filled is None:
-            mask = level_hole
+        level = cv2.resize(finest, size, interpolation=cv2.INTER_AREA).astype(np.float32) \
+            if size != (width, height) else finest.astype(np.float32)
+        level_hole = _hole_at(finest_hole, size)
+        sources = _sources(level_hole)
+        if sources.sum() < 16:
+            return None
+        if field is None:
+            field = _random_field(level_hole, sources, rng)
+            level[level_hole] = _membrane(level * ~level_hole[:, :, None], ~level_hole)[level_hole]
         else:
-            coarse = cv2.resize(filled, size, interpolation=cv2.INTER_CUBIC)
-            level = np.where(level_hole[:, :, None], coarse, level)
-            outside = cv2.dilate((~level_hole).astype(np.uint8), np.ones((2 * BAND + 1,) * 2, np.uint8))
-            mask = level_hole & (outside > 0)
-        filled = cv2.inpaint(level, mask.astype(np.uint8) * 255, RADIUS, cv2.INPAINT_TELEA)
-    assert filled is not None
-    filled = _add_texture(filled, finest if finest.shape == filled.shape else
-                          cv2.resize(finest, filled.shape[1::-1], interpolation=cv2.INTER_AREA), level_hole)
-    return _blend(image, level_hole, filled)
+            field = _scale_field(field, size)
+            assert estimate is not None
+            level[level_hole] = cv2.resize(estimate, size, interpolation=cv2.INTER_LINEAR)[level_hole]
+        target = cv2.dilate(level_hole.astype(np.uint8), np.ones((2 * PATCH + 1,) * 2, np.uint8)) > 0
+        first = estimate is None
+        for _ in range(EM_ITERATIONS if first else EM_ITERATIONS - 1):
+            # The first level's random field is incoherent: only exact patch costs can judge it.
+            # A field scaled up from there is coherent: it is only refined nearby.
+            field = _search(level, target, sources, field, rng, exact=first, reach=None if first else REFINE)
+            level[level_hole] = _vote(level, level_hole, field, sources)
+        estimate = level
+    assert field is not None and estimate is not None
+    correction = _seamless(estimate, level_hole, field, sources)
+    return _scale_field(field, (width, height)), cv2.resize(correction, (width, height),
+                                                            interpolation=cv2.INTER_LINEAR)
 
 
-def _add_texture(filled: np.ndarray, level: np.ndarray, hole: np.ndarray) -> np.ndarray:
-    """Fine detail for the smooth fill: the picture's own texture, mirrored across the hole's edge.
+def _seamless(level: np.ndarray, hole: np.ndarray, field: tuple[np.ndarray, np.ndarray],
+              sources: np.ndarray) -> np.ndarray:
+    """What to add to the field's copies so they join each other and the edge with no seam.
 
-    Each hole pixel takes the high-pass detail of the known pixel at its reflection across
-    the nearest edge point (grass stays grass, plaster stays plaster); the structure comes
-    from the inpainted fill, so only texture is borrowed, never objects.
+    Copies from different places rarely agree in brightness or tint (a smooth backdrop's
+    gradient, a vignette): side by side they show as a patchwork. Solving Poisson's equation
+    over the hole with the copies' own gradients (each taken inside its source, never across
+    a seam) and the picture's pixels at the edge keeps every copy's texture and spreads the
+    mismatch smoothly (seamless cloning, done once at the search's size, where the hole is a
+    few thousand pixels).
     """
-    detail = level.astype(np.float32) - cv2.GaussianBlur(level, (0, 0), 2.0).astype(np.float32)
-    # Texture, not edges: detail beyond the typical local amplitude (an object's outline) is cut.
-    typical = cv2.blur(np.abs(detail), (15, 15))
-    detail = np.clip(detail, -typical, typical)
-    # Imported here: scipy costs 0.2 s of start-up, and renders without a cut-out never fill.
-    from scipy import ndimage
-
-    _, (near_y, near_x) = ndimage.distance_transform_edt(hole, return_indices=True)
-    ys, xs = np.nonzero(hole)
-    my = 2 * near_y[ys, xs] - ys
-    mx = 2 * near_x[ys, xs] - xs
     height, width = hole.shape
-    inside = (my >= 0) & (my < height) & (mx >= 0) & (mx < width)
-    usable = np.zeros(len(ys), bool)
-    usable[inside] = ~hole[my[inside], mx[inside]]
-    out = filled.astype(np.float32)
-    out[ys[usable], xs[usable]] += detail[my[usable], mx[usable]]
+    ys, xs = np.nonzero(hole)
+    count = len(ys)
+    index = np.full(hole.shape, -1, np.int64)
+    index[ys, xs] = np.arange(count)
+    source_y, source_x = ys + field[0][ys, xs], xs + field[1][ys, xs]
+    valid = (source_y >= 1) & (source_y < height - 1) & (source_x >= 1) & (source_x < width - 1)
+    valid[valid] = sources[source_y[valid], source_x[valid]]
+    source_y, source_x = np.where(valid, source_y, ys), np.where(valid, source_x, xs)
+    copy = np.where(valid[:, None], level[source_y, source_x], level[ys, xs])
+    rows, cols = [np.arange(count)], [np.arange(count)]
+    diagonal = np.zeros(count)
+    right = np.zeros((count, level.shape[2]))
+    for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
+        ny, nx = ys + dy, xs + dx
+        inside = (ny >= 0) & (ny < height) & (nx >= 0) & (nx < width)
+        ny, nx = np.where(inside, ny, ys), np.where(inside, nx, xs)
+        diagonal += inside
+        neighbour = index[ny, nx]
+        unknown = inside & (neighbour >= 0)
+        # The wanted difference to the neighbour, taken inside this pixel's own source and
+        # inside the neighbour's, averaged (one value per pair: the guidance stays a gradient).
+        mine = copy - np.where(valid[:, None], level[np.clip(source_y + dy, 0, height - 1),
+                                                     np.clip(source_x + dx, 0, width - 1)], level[ny, nx])
+        other = np.where(unknown, neighbour, 0)
+        theirs = level[np.clip(source_y[other] - dy, 0, height - 1), np.clip(source_x[other] - dx, 0, width - 1)] \
+            - copy[other]
+        theirs = np.where((unknown & valid[other])[:, None], theirs, mine)
+        right += np.where(inside[:, None], (mine + theirs) / 2, 0)
+        rows.append(np.nonzero(unknown)[0])
+        cols.append(neighbour[unknown])
+        known = inside & (neighbour < 0)
+        right[known] += level[ny[known], nx[known]]
+    # Imported here: scipy costs 0.2 s of start-up, and renders without a cut-out never fill.
+    from scipy import sparse
+    from scipy.sparse.linalg import splu
+
+    values = np.concatenate([diagonal] + [-np.ones(len(r)) for r in rows[1:]])
+    matrix = sparse.csc_matrix((values, (np.concatenate(rows), np.concatenate(cols))), shape=(count, count))
+    solved = splu(matrix).solve(right)
+    correction = np.zeros(level.shape, np.float32)
+    correction[ys, xs] = solved - copy
+    return correction
+
+
+def _random_field(hole: np.ndarray, sources: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Every pixel copies from a random source (the search and the smooth first estimate decide)."""
+    sy, sx = np.nonzero(sources)
+    pick = rng.integers(0, len(sy), hole.shape)
+    yy, xx = np.indices(hole.shape)
+    return (sy[pick] - yy).astype(np.int32), (sx[pick] - xx).astype(np.int32)
+
+
+def _scale_field(field: tuple[np.ndarray, np.ndarray], size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The field at another size: each offset scaled with the picture."""
+    dy, dx = field
+    fy, fx = size[1] / dy.shape[0], size[0] / dy.shape[1]
+    scaled = []
+    for values, factor in ((dy, fy), (dx, fx)):
+        big = cv2.resize(values.astype(np.float32), size, interpolation=cv2.INTER_NEAREST)
+        scaled.append(np.rint(big * factor).astype(np.int32))
+    return scaled[0], scaled[1]
+
+
+def _errors(level: np.ndarray, target: np.ndarray, pixels: tuple[np.ndarray, np.ndarray], sources: np.ndarray,
+            dy: np.ndarray, dx: np.ndarray) -> np.ndarray:
+    """Each target pixel's squared colour distance to its copy (0 off the target, _BIG off the sources)."""
+    height, width = target.shape
+    ys, xs = pixels
+    sy, sx = ys + dy[ys, xs], xs + dx[ys, xs]
+    inside = (sy >= 0) & (sy < height) & (sx >= 0) & (sx < width)
+    sy, sx = np.where(inside, sy, 0), np.where(inside, sx, 0)
+    distance = ((level[ys, xs] - level[sy, sx]) ** 2).sum(axis=1)
+    distance[~(inside & sources[sy, sx])] = _BIG
+    errors = np.zeros(target.shape, np.float32)
+    errors[ys, xs] = distance
+    return errors
+
+
+def _exact_cost(level: np.ndarray, target: np.ndarray, pixels: tuple[np.ndarray, np.ndarray], sources: np.ndarray,
+                dy: np.ndarray, dx: np.ndarray) -> np.ndarray:
+    """Each target pixel's patch distance to the patch its own offset points at (_BIG off the sources)."""
+    height, width = target.shape
+    ys, xs = pixels
+    cy, cx = ys + dy[ys, xs], xs + dx[ys, xs]
+    valid = (cy >= 0) & (cy < height) & (cx >= 0) & (cx < width)
+    cy, cx = np.where(valid, cy, PATCH), np.where(valid, cx, PATCH)
+    valid &= sources[cy, cx]
+    cy, cx = np.where(valid, cy, PATCH), np.where(valid, cx, PATCH)
+    padded = cv2.copyMakeBorder(level, PATCH, PATCH, PATCH, PATCH, cv2.BORDER_REFLECT)
+    # Flat indices: one take per patch pixel. Sources lie PATCH pixels inside the picture,
+    # so their patches need no padding.
+    flat_padded, flat_level = padded.reshape(-1, 3), level.reshape(-1, 3)
+    here = ys * padded.shape[1] + xs
+    there = (cy - PATCH) * width + (cx - PATCH)
+    squares = np.zeros((len(ys), 3), np.float32)
+    for ey in range(2 * PATCH + 1):
+        for ex in range(2 * PATCH + 1):
+            difference = flat_padded[here + (ey * padded.shape[1] + ex)] - flat_level[there + (ey * width + ex)]
+            squares += difference * difference
+    total = squares.sum(axis=1)
+    total[~valid] = _BIG
+    cost = np.full(target.shape, _BIG, np.float32)
+    cost[ys, xs] = total
+    return cost
+
+
+def _patch_cost(errors: np.ndarray) -> np.ndarray:
+    side = 2 * PATCH + 1
+    return cv2.boxFilter(errors, -1, (side, side), normalize=False, borderType=cv2.BORDER_CONSTANT)
+
+
+def _search(level: np.ndarray, target: np.ndarray, sources: np.ndarray,
+            field: tuple[np.ndarray, np.ndarray], rng: np.random.Generator,
+            exact: bool, reach: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """One PatchMatch pass: neighbours' offsets (jump flooding), then random offsets nearby.
+
+    A patch's cost is the box sum of its pixels' errors under their own offsets: exact where
+    the field is coherent, which is what the search converges to. Every candidate is a whole
+    field (shifted, or jittered per 4x4 tile), so each costs one gather and two box sums.
+    ``reach`` bounds the jumps and jitters (a field scaled up from a coarser level is only
+    touched up).
+    """
+    dy, dx = field[0].copy(), field[1].copy()
+    target_y, target_x = np.nonzero(target)
+    pixels = (target_y, target_x)
+    if exact:
+        cost = _exact_cost(level, target, pixels, sources, dy, dx)
+    else:
+        errors = _errors(level, target, pixels, sources, dy, dx)
+        cost = _patch_cost(errors)
+    height, width = target.shape
+    candidates: list[tuple[np.ndarray, np.ndarray]] = []
+    step = 1
+    while step * 2 < (reach or max(height, width) / 4):
+        step *= 2
+    while step >= 1:
+        for oy, ox in ((step, 0), (-step, 0), (0, step), (0, -step)):
+            candidates.append((np.roll(dy, (oy, ox), axis=(0, 1)), np.roll(dx, (oy, ox), axis=(0, 1))))
+        step //= 2
+    radius = reach or max(height, width) // 2
+    tiles = (-(-height // 4), -(-width // 4))
+    while radius >= 1:
+        jitter = rng.integers(-radius, radius + 1, (2, *tiles)).repeat(4, axis=1).repeat(4, axis=2)
+        candidates.append((dy + jitter[0, :height, :width], dx + jitter[1, :height, :width]))
+        radius //= 2
+    for cy, cx in candidates:
+        if exact:
+            candidate_cost = _exact_cost(level, target, pixels, sources, cy, cx)
+            better = (candidate_cost < cost) & target
+            dy[better], dx[better], cost[better] = cy[better], cx[better], candidate_cost[better]
+            continue
+        candidate_errors = _errors(level, target, pixels, sources, cy, cx)
+        better = (_patch_cost(candidate_errors) < cost) & target
+        dy[better], dx[better] = cy[better], cx[better]
+        errors[better] = candidate_errors[better]
+        cost = _patch_cost(errors)
+    return dy, dx
+
+
+def _vote(level: np.ndarray, hole: np.ndarray, field: tuple[np.ndarray, np.ndarray],
+          sources: np.ndarray, step: int = 1) -> np.ndarray:
+    """The hole's colours: each pixel the mean of what its 3x3 neighbours' copies put there.
+
+    ``step`` spaces the neighbours: on the finest level the field is blocks of one offset
+    (scaled up), and neighbours half a block away cross-fade the copies at the blocks' seams.
+    """
+    height, width = hole.shape
+    ys, xs = np.nonzero(hole)
+    # Whole planes over the hole's box (with the neighbours' margin): one remap per neighbour.
+    y0, y1 = max(0, int(ys.min()) - step), min(height, int(ys.max()) + 1 + step)
+    x0, x1 = max(0, int(xs.min()) - step), min(width, int(xs.max()) + 1 + step)
+    grid_y, grid_x = np.mgrid[y0:y1, x0:x1].astype(np.int32)
+    centre_y, centre_x = grid_y + field[0][y0:y1, x0:x1], grid_x + field[1][y0:y1, x0:x1]
+    valid = (centre_y >= 0) & (centre_y < height) & (centre_x >= 0) & (centre_x < width)
+    valid &= sources[np.clip(centre_y, 0, height - 1), np.clip(centre_x, 0, width - 1)]
+    box_h, box_w = valid.shape
+    total = np.zeros((box_h, box_w, level.shape[2]), np.float32)
+    count = np.zeros((box_h, box_w), np.float32)
+    for ey in (-step, 0, step):
+        for ex in (-step, 0, step):
+            # The neighbour q = p + e copies its patch from its centre's source; p's place in
+            # that copy is the source centre - e.
+            near = (slice(max(0, ey), box_h + min(0, ey)), slice(max(0, ex), box_w + min(0, ex)))
+            here = (slice(max(0, -ey), box_h + min(0, -ey)), slice(max(0, -ex), box_w + min(0, -ex)))
+            weight = valid[near].astype(np.float32)
+            copy = cv2.remap(level, (centre_x[near] - ex).astype(np.float32),
+                             (centre_y[near] - ey).astype(np.float32), cv2.INTER_NEAREST,
+                             borderMode=cv2.BORDER_REPLICATE)
+            total[here] += copy * weight[:, :, None]
+            count[here] += weight
+    ys, xs = ys - y0, xs - x0
+    votes = count[ys, xs]
+    # No neighbour copies from known background: the current colour stays.
+    colours = np.where(votes[:, None] > 0, total[ys, xs] / np.maximum(votes, 1)[:, None], level[ys + y0, xs + x0])
+    return colours.astype(np.float32)
+
+
+def _apply(finest: np.ndarray, hole: np.ndarray, field: tuple[np.ndarray, np.ndarray], seamless: np.ndarray,
+           step: int) -> np.ndarray:
+    """The finest level's fill: the field's copies of the real pixels, made seamless.
+
+    ``seamless`` (the search level's correction, scaled up) joins the copies; what is left
+    of the mismatch at the edge (detail finer than the search saw) is spread as a membrane.
+    """
+    sources = _sources(hole)
+    ring = cv2.dilate(hole.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & ~hole
+    image = finest.astype(np.float32)
+    region = hole | ring
+    copied = _vote(image, region, field, sources, step)
+    ys, xs = np.nonzero(region)
+    copied += seamless[ys, xs]
+    known = np.zeros(hole.shape, bool)
+    on_ring = ring[ys, xs]
+    mismatch = np.zeros(image.shape, np.float32)
+    mismatch[ys[on_ring], xs[on_ring]] = image[ys[on_ring], xs[on_ring]] - copied[on_ring]
+    known[ys[on_ring], xs[on_ring]] = True
+    correction = _membrane(mismatch, known)
+    out = image.copy()
+    inside = ~on_ring
+    out[ys[inside], xs[inside]] = copied[inside] + correction[ys[inside], xs[inside]]
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def _membrane(values: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """A smooth interpolation of ``values`` from the ``known`` pixels everywhere (push-pull)."""
+    weights = known.astype(np.float32)
+    sums = values * weights[:, :, None]
+    levels: list[tuple[np.ndarray, np.ndarray]] = [(sums, weights)]
+    while min(levels[-1][1].shape) > 2:
+        s, w = levels[-1]
+        size = (max(1, w.shape[1] // 2), max(1, w.shape[0] // 2))
+        levels.append((cv2.resize(s, size, interpolation=cv2.INTER_AREA),
+                       cv2.resize(w, size, interpolation=cv2.INTER_AREA)))
+    s, w = levels[-1]
+    result = s / np.maximum(w, 1e-6)[:, :, None]
+    for s, w in reversed(levels[:-1]):
+        coarse = cv2.resize(result, w.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+        own = s / np.maximum(w, 1e-6)[:, :, None]
+        trust = np.clip(w * 4, 0, 1)[:, :, None]  # a level's own average where it has enough data
+        result = trust * own + (1 - trust) * coarse
+    return result
 
 
 def _blend(image: np.ndarray, hole: np.ndarray, filled: np.ndarray) -> np.ndarray:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
+import pytest
 
 from refvid.vision.fill import fill_background
 
@@ -35,3 +37,60 @@ def test_large_pictures_are_filled_at_a_bounded_size_with_no_hole_colour_left() 
 def test_no_hole_gives_the_picture_back() -> None:
     image = np.full((50, 60, 3), 77, np.uint8)
     assert np.array_equal(fill_background(image, np.zeros((50, 60), bool)), image)
+
+
+def _wall_with_red_band() -> tuple[np.ndarray, np.ndarray]:
+    """A grey textured wall with a red band at the left, and a hole beside the band."""
+    rng = np.random.default_rng(3)
+    noise = cv2.GaussianBlur(rng.normal(0, 14, (300, 400)).astype(np.float32), (0, 0), 1.2)
+    image = np.dstack([128 + noise] * 3)
+    image[:, :80] = np.dstack([200 + noise[:, :80], 30 + noise[:, :80] * 0.3, 35 + noise[:, :80] * 0.3])
+    hole = np.zeros((300, 400), bool)
+    hole[60:260, 80:300] = True  # touches the band along its whole left side
+    return np.clip(image, 0, 255).astype(np.uint8), hole
+
+
+def test_a_colour_beside_a_large_hole_does_not_streak_into_it() -> None:
+    image, hole = _wall_with_red_band()
+    damaged = image.copy()
+    damaged[hole] = (0, 0, 0)
+    plate = fill_background(damaged, hole)
+    lab = cv2.cvtColor(plate, cv2.COLOR_RGB2LAB).astype(np.float32)
+    core = np.zeros_like(hole)
+    core[90:230, 140:270] = True  # farther than 60 px from the band: the wall's part of the hole
+    redness = lab[:, :, 1] - 128
+    assert (redness[core] > 15).mean() < 0.01
+
+
+def test_a_large_hole_keeps_the_texture_of_its_surroundings() -> None:
+    image, hole = _wall_with_red_band()
+    damaged = image.copy()
+    damaged[hole] = (0, 0, 0)
+    plate = fill_background(damaged, hole).astype(np.float32)
+    detail = np.abs(plate - cv2.GaussianBlur(plate, (0, 0), 2.0)).mean(axis=2)
+    wall = np.zeros_like(hole)
+    wall[:, 310:] = True
+    # A diffused fill is smooth: its fine detail is a fraction of the wall's.
+    assert detail[110:210, 150:250].mean() > 0.6 * detail[wall].mean()
+
+
+@pytest.mark.parametrize("seed", [9, 10, 11])
+def test_a_hole_in_a_smooth_backdrop_is_filled_without_seams(seed: int) -> None:
+    # A studio backdrop: colour varying slowly in both directions, no texture to copy.
+    rng = np.random.default_rng(seed)
+    blobs = cv2.GaussianBlur(rng.normal(0, 1, (300, 400, 3)).astype(np.float32), (0, 0), 30)
+    image = np.clip(128 + blobs / np.abs(blobs).max() * 90, 0, 255).astype(np.uint8)
+    hole = np.zeros((300, 400), bool)
+    cv2.circle(hole.view(np.uint8), (200, 160), 90, 1, -1)
+    damaged = image.copy()
+    damaged[hole] = (0, 0, 0)
+    plate = fill_background(damaged, hole).astype(np.float32)
+
+    def steepness(picture: np.ndarray) -> np.ndarray:
+        gy, gx = np.gradient(cv2.GaussianBlur(picture, (0, 0), 1.0), axis=(0, 1))
+        return np.hypot(gy, gx).max(axis=2)
+
+    inside = cv2.erode(hole.view(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    # Copies that meet with a step in brightness (a patchwork), or streaks, are steeper than
+    # anything around.
+    assert np.percentile(steepness(plate)[inside], 99) < 1.25 * steepness(image.astype(np.float32)).max()

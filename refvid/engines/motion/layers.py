@@ -168,6 +168,13 @@ PERSON_HEIGHT: Final = 0.62  # a standing person's share of the scene's height
 BUST_HEIGHT: Final = 0.72  # a person cut by the bottom edge (a bust) fills this much from the bottom
 OBJECT_HEIGHT: Final = 0.38
 GROUND_LINE: Final = 0.9  # where feet stand, as a share of the scene's height from the top
+# A subject may shrink to this share of its planned size to stand beside the scene's own
+# subject rather than over it; smaller would read as a different scale of thing.
+MIN_FIT: Final = 0.75
+EDGE_MARGIN: Final = 0.04  # share of the scene's width kept between a subject placed aside and the edge
+# Chroma (Lab, 8-bit units) below which a subject counts as neutral and its colour is not
+# moved toward the scene's; full matching from twice this.
+NEUTRAL_CHROMA: Final = 6.0
 
 
 @dataclass(frozen=True)
@@ -192,7 +199,10 @@ def place_subject(cut: Cutout, scene_w: int, scene_h: int, slot: int = 0, slots:
     People stand with their feet on the ground line and a sensible height; a bust (cut
     by its picture's bottom edge) rests on the frame's bottom edge. With several subjects
     the scene's width is shared among ``slots``; ``avoid`` (the scene's own subject box)
-    pushes the subject to the side with more room so the place stays recognisable.
+    pushes the subject to the side with more room so the place stays recognisable, shrunk
+    (down to ``MIN_FIT``) to fit that room; when even that does not fit it stands by the
+    frame's edge (``EDGE_MARGIN`` from it), covering as little of the scene's subject as it
+    can. The box always lies inside the scene.
     """
     assert cut.box is not None
     x0, y0, x1, y1 = cut.box
@@ -206,8 +216,18 @@ def place_subject(cut: Cutout, scene_w: int, scene_h: int, slot: int = 0, slots:
     lane = scene_w / max(1, slots)
     centre = lane * (slot + 0.5)
     if slots == 1 and avoid is not None:
-        left_room, right_room = avoid[0], scene_w - avoid[2]
-        centre = left_room / 2 if left_room > right_room else avoid[2] + right_room / 2
+        # Room beside the scene's subject, short of a margin at the frame's edge (a subject
+        # touching the edge is cut by the slightest push-in).
+        margin = EDGE_MARGIN * scene_w
+        left_room, right_room = avoid[0] - margin, scene_w - margin - avoid[2]
+        room = max(left_room, right_room)
+        if w > room:
+            fit = max(MIN_FIT, room / w)
+            scale, w, h = scale * fit, w * fit, h * fit
+        if left_room > right_room:
+            centre = margin + left_room / 2 if w <= left_room else margin + w / 2
+        else:
+            centre = avoid[2] + right_room / 2 if w <= right_room else scene_w - margin - w / 2
         centre = min(max(centre, w / 2), scene_w - w / 2)
     return Placement(centre - w / 2, bottom - h, scale, w, h)
 
@@ -262,16 +282,20 @@ def _match_colour(crop: np.ndarray, alpha: np.ndarray, scene: np.ndarray, streng
     """Reinhard transfer of the subject's Lab statistics part of the way toward the scene's.
 
     Lightness follows less than colour: a subject keeps its own contrast and shading but
-    takes on the scene's light colour and overall brightness.
+    takes on the scene's light colour and overall brightness. A near-neutral subject (a
+    greyscale photo, a silver object) keeps its chroma as it is: shifting its mean toward a
+    warm scene would tint it, and stretching its tiny chroma spread would turn noise into colour.
     """
     inside = alpha > 0.5
     if inside.sum() < 16:
         return crop
     own = _lab_stats(crop, inside)
-    weights = np.array([0.5, 1.0, 1.0]) * strength
+    lab = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB).astype(np.float32)
+    chroma = np.hypot(lab[:, :, 1][inside] - 128, lab[:, :, 2][inside] - 128)
+    colourful = float(np.clip((np.percentile(chroma, 90) - NEUTRAL_CHROMA) / NEUTRAL_CHROMA, 0, 1))
+    weights = np.array([0.5, colourful, colourful]) * strength
     mean = own[0] + (scene[0] - own[0]) * weights
     std = own[1] + (scene[1] - own[1]) * weights * 0.5
-    lab = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB).astype(np.float32)
     lab = (lab - own[0].astype(np.float32)) * (std / own[1]).astype(np.float32) + mean.astype(np.float32)
     return cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
 

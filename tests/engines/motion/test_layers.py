@@ -8,7 +8,11 @@ import pytest
 
 from refvid.engines.motion.framing import Window
 from refvid.engines.motion.layers import (
+    EDGE_MARGIN,
+    MIN_FIT,
     PARALLAX_STRENGTH,
+    _lab_stats,
+    _match_colour,
     background_window,
     build_composite,
     composite,
@@ -17,7 +21,7 @@ from refvid.engines.motion.layers import (
 )
 from refvid.engines.motion.warp import chroma_matrix, window_matrix
 from refvid.media.color import i420_planes
-from refvid.vision.cutout import cutout
+from refvid.vision.cutout import Cutout, cutout
 from refvid.vision.faces import detect_faces
 from tests.vision.conftest import demo_image
 
@@ -44,7 +48,7 @@ def test_subject_and_background_move_at_the_planned_ratio(amplitude: str) -> Non
 
     def texture_of() -> np.ndarray:
         blurred = cv2.GaussianBlur(rng.integers(0, 256, (400, 700, 3), dtype=np.uint8), (0, 0), 2.5)
-        return cv2.normalize(blurred, None, 0, 255, cv2.NORM_MINMAX)
+        return cv2.normalize(blurred, np.empty_like(blurred), 0, 255, cv2.NORM_MINMAX)
 
     texture, subject = texture_of(), texture_of()
     alpha = np.zeros((400, 700), np.float32)
@@ -108,3 +112,51 @@ def test_two_subjects_share_the_scene() -> None:
     _, _, alpha = build_composite(people, scene, places)
     left, right = alpha[:, :480], alpha[:, 480:]
     assert left.mean() > 0.1 and right.mean() > 0.05
+
+
+def test_a_neutral_subject_takes_no_colour_from_the_scene() -> None:
+    rng = np.random.default_rng(4)
+    grey = np.clip(rng.normal(120, 40, (120, 80)), 0, 255).astype(np.uint8)
+    subject = np.dstack([grey] * 3)  # a greyscale photo's subject
+    alpha = np.ones((120, 80), np.float32)
+    scene = np.zeros((200, 300, 3), np.uint8)
+    scene[:] = (210, 120, 40)  # a warm, orange place
+    scene[::7] = (90, 40, 10)
+    matched = _match_colour(subject, alpha, _lab_stats(scene, None))
+    lab = cv2.cvtColor(matched, cv2.COLOR_RGB2LAB).astype(np.float32)
+    assert np.hypot(lab[:, :, 1] - 128, lab[:, :, 2] - 128).max() <= 3
+    # A coloured subject is still matched toward the scene.
+    red = np.dstack([grey, grey // 3, grey // 3])
+    before = cv2.cvtColor(red, cv2.COLOR_RGB2LAB).astype(np.float32)[:, :, 2].mean()
+    after = cv2.cvtColor(_match_colour(red, alpha, _lab_stats(scene, None)), cv2.COLOR_RGB2LAB)[:, :, 2].mean()
+    assert after > before + 5  # yellower, like the scene
+
+
+def _person_box_cut() -> Cutout:
+    """A person cut-out 200 x 300 px in a 400 x 400 picture, standing (not a bust)."""
+    matte = np.zeros((400, 400), np.float32)
+    matte[50:350, 100:300] = 1.0
+    picture = np.full((400, 400, 3), 128, np.uint8)
+    return Cutout("person", "cutout", "test", False, matte, picture, picture, (100, 50, 300, 350))
+
+
+@pytest.mark.parametrize("scene_box", [(150, 100, 640, 500), (150, 0, 820, 540), (20, 0, 880, 540),
+                                       (300, 50, 660, 540)])
+def test_a_placed_subject_stays_in_the_frame_and_beside_the_scene_subject(
+        scene_box: tuple[int, int, int, int]) -> None:
+    cut = _person_box_cut()
+    planned = place_subject(cut, 960, 540)
+    place = place_subject(cut, 960, 540, avoid=scene_box)
+    assert place.x0 >= -0.5 and place.x0 + place.width <= 960.5
+    assert place.y0 >= -0.5 and place.y0 + place.height <= 540.5
+    assert place.scale >= MIN_FIT * planned.scale - 1e-9
+    overlap = max(0.0, min(place.x0 + place.width, scene_box[2]) - max(place.x0, scene_box[0]))
+    margin = EDGE_MARGIN * 960
+    assert place.x0 >= margin - 0.5 and place.x0 + place.width <= 960 - margin + 0.5  # off the edge
+    rooms = (scene_box[0] - margin, 960 - margin - scene_box[2])
+    if max(rooms) >= MIN_FIT * planned.width:
+        assert overlap < 1  # room enough at its smallest: it stands beside, not over
+    else:
+        # At its smallest, by the frame's edge on the roomier side: the least overlap it can have.
+        assert place.width == pytest.approx(MIN_FIT * planned.width)
+        assert overlap == pytest.approx(place.width - max(rooms), abs=1)

@@ -1,0 +1,65 @@
+"""Parallax measured on the decoded MP4 (issue 13): subject and background move at the planned ratio."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from refvid.generate import generate
+from refvid.media.probe import read_frames
+from refvid.references import Reference
+from refvid.request import GenerationRequest
+from tests.conftest import synthetic
+
+pytestmark = pytest.mark.slow
+
+
+def _ball_on_a_wall() -> np.ndarray:
+    """A textured orange disc on a textured blue-green wall: an object the analysis cuts out."""
+    height, width = 900, 1600
+    wall = synthetic(width, height, 7).astype(np.float32) * 0.45 + np.array([40, 110, 150])
+    ball = synthetic(width, height, 8).astype(np.float32) * 0.4 + np.array([150, 70, 20])
+    yy, xx = np.mgrid[0:height, 0:width]
+    disc = (xx - width / 2) ** 2 + (yy - height * 0.55) ** 2 < (height * 0.24) ** 2
+    return np.clip(np.where(disc[:, :, None], ball, wall), 0, 255).astype(np.uint8)
+
+
+def _shift(a: np.ndarray, b: np.ndarray) -> float:
+    window = cv2.createHanningWindow((a.shape[1], a.shape[0]), cv2.CV_32F)
+    (dx, _), _ = cv2.phaseCorrelate(a, b, window)
+    return float(dx)
+
+
+def test_subject_and_background_move_at_the_planned_ratio_in_the_decoded_video(tmp_path: Path) -> None:
+    request = GenerationRequest(prompt="The orange ball, truck right.", image_urls=["x"], seed=5, duration=5, bgm=False,
+                                movement_amplitude="large")
+    result = generate(request, tmp_path / "parallax.mp4", references=[Reference(0, _ball_on_a_wall(), "ball")])
+    shot = result.plan["shots"][0]
+    assert shot["layers"]["mode"] == "parallax", shot["layers"]
+    planned = 1 - shot["layers"]["parallax"]  # the background's share of the subject's motion
+    assert planned < 0.9
+    frames = list(read_frames(tmp_path / "parallax.mp4"))
+    height, width = frames[0].shape[:2]
+    # Mid-shot, where the eased truck is fastest. The ball is found by its colour; the wall
+    # is measured in the frame's top band, far above the ball.
+    middle = (shot["start_frame"] + shot["end_frame"]) // 2
+    ratios = []
+    for first in range(middle - 30, middle + 30, 6):
+        a, b = frames[first], frames[first + 5]
+        orange = a[:, :, 0].astype(int) - a[:, :, 2] > 40
+        ys, xs = np.nonzero(orange)
+        cy, cx = int(np.median(ys)), int(np.median(xs))
+        assert cy - 180 > height * 0.15, "the ball stays below the wall's band"
+        ball = (slice(cy - 150, cy + 150), slice(cx - 150, cx + 150))  # inside the ball (radius ~350 px)
+        wall = (slice(0, round(height * 0.15)), slice(0, width))
+        gray_a = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        gray_b = cv2.cvtColor(b, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        subject_shift = _shift(gray_a[ball], gray_b[ball])
+        background_shift = _shift(gray_a[wall], gray_b[wall])
+        assert abs(subject_shift) > 10, "the camera moves the subject by pixels per frame"
+        ratios.append(background_shift / subject_shift)
+    assert np.median(ratios) == pytest.approx(planned, abs=0.08), ratios
+    assert max(abs(r - planned) for r in ratios) < 0.15, ratios
