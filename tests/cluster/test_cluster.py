@@ -30,7 +30,7 @@ from refvid.jobs import nodes, store
 from refvid.jobs.models import Status
 
 from ..api.live import body, wait_status
-from ..pg import _admin, _url
+from ..pg import new_database
 from ..s3 import s3_server as s3_server
 from .nodes import ROOT, Cluster, Node
 
@@ -66,14 +66,8 @@ def hooks() -> Iterator[tuple[str, list[tuple[str, str]]]]:
 
 @pytest.fixture(scope="module")
 def database() -> Iterator[str]:
-    admin = _admin()
-    name = f"refvid_cluster_{secrets.token_hex(4)}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield _url(name)
-    finally:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.close()
+    with new_database("refvid_cluster") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
