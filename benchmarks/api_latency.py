@@ -5,7 +5,8 @@ Run: .venv/bin/python benchmarks/api_latency.py [--pollers 20] [--seconds 8] [--
 Starts ``refvid serve`` (one worker) as a subprocess on 127.0.0.1 with a temporary REFVID_HOME.
 1. ``GET /v2/requests/{id}/status`` latency, p50/p99, from N concurrent pollers: first with
    the server idle (baseline), then while a 1080p 16:9 10 s render is running; the ratio of
-   the two is printed.
+   the two is printed. The pollers are ``_pollers.poll``'s, shared with ``reads.py``
+   (``http.client`` since that sharing; the RESULTS.md numbers before it came from ``requests``).
 2. The same 5 s 1080p request (three demo photos, fixed seed) rendered by ``generate()`` in
    this process and through ``POST /v1/...`` end to end, alternating, medians and ratio.
 """
@@ -13,20 +14,16 @@ Starts ``refvid serve`` (one worker) as a subprocess on 127.0.0.1 with a tempora
 from __future__ import annotations
 
 import argparse
-import base64
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import requests
+from _pollers import PROMPT, demo_refs, poll, start_server
 
 from refvid.billing import create_key
 from refvid.config import Settings
@@ -34,70 +31,10 @@ from refvid.db import open_db
 from refvid.generate import generate
 from refvid.request import GenerationRequest
 
-DEMO = ("astronaut.jpg", "coffee.jpg", "chelsea.jpg")
-PROMPT = "the astronaut, then cut to the coffee, then a close-up of the cat, slow push in"
-
-
-def _refs() -> list[str]:
-    return [
-        base64.b64encode((resources.files("refvid.demo") / name).read_bytes()).decode() for name in DEMO
-    ]
-
 
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def _start_server(home: Path) -> tuple[subprocess.Popen[str], str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "REFVID_HOME": str(home), "REFVID_WORKERS": "1", "REFVID_RATE_LIMIT": "100000"}
-    code = "from refvid.cli import main; main()"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code, "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url + "/readyz", timeout=1).ok:
-                return proc, url
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("server did not become ready")
-
-
-def _poll(url: str, key: str, request_id: str, pollers: int, seconds: float, until_final: bool) -> list[float]:
-    latencies: list[float] = []
-    lock = threading.Lock()
-    stop = time.monotonic() + seconds
-    done = threading.Event()
-
-    def poller() -> None:
-        with requests.Session() as session:
-            session.headers["x-api-key"] = key
-            while time.monotonic() < stop and not done.is_set():
-                started = time.perf_counter()
-                doc = session.get(f"{url}/v2/requests/{request_id}/status", timeout=30).json()
-                elapsed = time.perf_counter() - started
-                if until_final and doc["status"] != "PROCESSING":
-                    if doc["status"] in ("COMPLETED", "FAILED", "CANCELLED"):
-                        done.set()
-                    continue
-                with lock:
-                    latencies.append(elapsed)
-
-    threads = [threading.Thread(target=poller) for _ in range(pollers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return latencies
 
 
 def main() -> None:
@@ -109,9 +46,9 @@ def main() -> None:
 
     home = Path(tempfile.mkdtemp(prefix="refvid-bench-"))
     key = create_key(open_db(Settings(home=home)), "bench", 1_000_000_000).key
-    proc, url = _start_server(home)
+    proc, url = start_server(home)
     headers = {"x-api-key": key}
-    refs = _refs()
+    refs = demo_refs()
     body: dict[str, Any] = {"prompt": PROMPT, "image_urls": refs, "aspect_ratio": "16:9", "seed": 1234}
     try:
         warm = requests.post(url + "/v1/vidu-q1-reference-to-video", json=body, headers=headers, timeout=600)
@@ -119,13 +56,14 @@ def main() -> None:
 
         # Baseline: poll a finished request while nothing renders.
         idle_id = warm.headers["x-request-id"]
-        idle = _poll(url, key, idle_id, args.pollers, args.seconds / 2, until_final=False)
+        idle, _ = poll(f"{url}/v2/requests/{idle_id}/status", key, args.pollers, args.seconds / 2)
         long = requests.post(
             url + "/v2/vidu-q1-reference-to-video", json={**body, "duration": 10}, headers=headers
         ).json()
         while requests.get(long["status_url"], headers=headers).json()["status"] == "QUEUED":
             time.sleep(0.01)
-        busy = _poll(url, key, long["request_id"], args.pollers, args.seconds, until_final=True)
+        busy_url = f"{url}/v2/requests/{long['request_id']}/status"
+        busy, _ = poll(busy_url, key, args.pollers, args.seconds, only="PROCESSING")
 
         request = GenerationRequest.model_validate(body)
         direct: list[float] = []

@@ -17,12 +17,9 @@ is shared.
 from __future__ import annotations
 
 import argparse
-import base64
-import http.client
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,21 +27,17 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
+from _pollers import PROMPT, demo_refs, poll, start_server
 
 from refvid.billing import create_key
 from refvid.config import Settings
 from refvid.db import open_db
 from refvid.generate import generate
 from refvid.request import GenerationRequest
-
-DEMO = ("astronaut.jpg", "coffee.jpg", "chelsea.jpg")
-PROMPT = "the astronaut, then cut to the coffee, then a close-up of the cat, slow push in"
 
 
 @dataclass
@@ -66,38 +59,8 @@ class Sample:
         )
 
 
-def _refs() -> list[str]:
-    return [base64.b64encode((resources.files("refvid.demo") / n).read_bytes()).decode() for n in DEMO]
-
-
 def _uptime() -> str:
     return Path("/proc/loadavg").read_text().split(" ", 3)[:3].__str__()
-
-
-def _start(home: Path, processes: int) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {
-        **os.environ, "REFVID_HOME": str(home), "REFVID_WORKERS": "1", "REFVID_RATE_LIMIT": "100000",
-        "REFVID_API_PROCESSES": str(processes),
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "refvid.cli", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            ready = requests.get(url + "/readyz", timeout=2)
-            if ready.ok:
-                return proc, url
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("server did not become ready")
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -138,39 +101,8 @@ def wrk(url: str, key: str, connections: int, seconds: float, what: str) -> Samp
 
 
 def pollers(url: str, key: str, count: int, seconds: float, what: str, stop: threading.Event | None = None) -> Sample:
-    """``count`` closed-loop pollers: threads, each with one keep-alive connection.
-
-    ``http.client`` rather than ``requests``: on two shared cores the client's own CPU
-    per request would otherwise be measured more than the server's.
-    """
-    latencies: list[float] = []
-    lock = threading.Lock()
-    end = time.monotonic() + seconds
-    parts = urlsplit(url)
-
-    def poll() -> None:
-        mine: list[float] = []
-        conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
-        try:
-            while time.monotonic() < end and not (stop is not None and stop.is_set()):
-                started = time.perf_counter()
-                conn.request("GET", parts.path, headers={"x-api-key": key})
-                response = conn.getresponse()
-                response.read()
-                mine.append(time.perf_counter() - started)
-                assert response.status == 200, response.status
-        finally:
-            conn.close()
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=poll) for _ in range(count)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - started
+    """``count`` closed-loop pollers (``_pollers.poll``) as one sample."""
+    latencies, elapsed = poll(url, key, count, seconds, stop)
     ordered = sorted(latencies)
     p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
     return Sample(what, len(ordered) / elapsed, statistics.median(ordered) * 1000, p99 * 1000, len(ordered))
@@ -193,7 +125,7 @@ def _rendering(url: str, key: str, job_id: str) -> bool:
 def measure(processes: int, args: argparse.Namespace, body: dict[str, Any]) -> tuple[list[Sample], Path, str, str, subprocess.Popen[bytes]]:
     home = Path(tempfile.mkdtemp(prefix="refvid-reads-"))
     key = create_key(open_db(Settings(home=home)), "bench", 1_000_000_000).key
-    proc, url = _start(home, processes)
+    proc, url = start_server(home, REFVID_API_PROCESSES=str(processes))
     warm = requests.post(url + "/v1/vidu-q1-reference-to-video", json=body, headers={"x-api-key": key}, timeout=600)
     assert warm.status_code == 200, warm.text
     status = f"{url}/v2/requests/{warm.headers['x-request-id']}/status"
@@ -254,7 +186,7 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
-    body: dict[str, Any] = {"prompt": PROMPT, "image_urls": _refs(), "aspect_ratio": "16:9", "seed": 1234}
+    body: dict[str, Any] = {"prompt": PROMPT, "image_urls": demo_refs(), "aspect_ratio": "16:9", "seed": 1234}
     print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, load {_uptime()}")
     counts = [int(c) for c in args.api_processes.split(",")]
     for n, processes in enumerate(counts):

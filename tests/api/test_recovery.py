@@ -32,7 +32,7 @@ def test_worker_killed_mid_render_is_recovered(serve: Callable[..., LiveServer])
     server = serve(max_attempts=2)
     key, _, key_id = server.key("5")
     server.wait_workers()
-    sub = requests.post(server.url + V2, json=body(duration=10), headers={"x-api-key": key}).json()
+    sub = requests.post(server.url + V2, json=body(), headers={"x-api-key": key}).json()  # 5 s: killed at 5 %
     job_id = sub["request_id"]
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -49,7 +49,7 @@ def test_worker_killed_mid_render_is_recovered(serve: Callable[..., LiveServer])
     assert final["status"] == "COMPLETED"
     assert final["attempts"] == 2  # re-queued once, then finished by the new worker
     assert _ledger(server, job_id) == ["charge"]
-    assert balance_of(server.state.db, key_id) == 3000
+    assert balance_of(server.state.db, key_id) == 4000  # 5 credits, one charge of 1
     video = requests.get(sub["video_url"], headers={"x-api-key": key})
     assert video.status_code == 200 and video.content[4:8] == b"ftyp"
 

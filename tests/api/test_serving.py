@@ -21,7 +21,7 @@ import pytest
 from refvid.billing import add_credits, revoke_key
 
 from .live import body
-from .process import ServerProcess, children
+from .process import ServerProcess, children, start_process
 
 pytestmark = pytest.mark.slow
 
@@ -108,9 +108,28 @@ def clients_on_every_process(server: ServerProcess, key: str) -> Iterator[dict[i
             client.conn.close()
 
 
+SETTINGS: dict[str, Any] = {"workers": 0, "api_processes": API_PROCESSES, "rate_limit": 4}
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One server for the tests that touch only their own key (each makes one); started once."""
+    root = tmp_path_factory.mktemp("serving")
+    server = start_process(root / "home", root / "server.log", **SETTINGS)
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def server(serve_process: Callable[..., ServerProcess]) -> ServerProcess:
-    return serve_process(workers=0, api_processes=API_PROCESSES, rate_limit=4)
+def server(shared: ServerProcess) -> ServerProcess:
+    assert shared.process.poll() is None, "the shared server has stopped"
+    return shared
+
+
+@pytest.fixture
+def own_server(serve_process: Callable[..., ServerProcess]) -> ServerProcess:
+    """A server of this test's own, for a test that stops it."""
+    return serve_process(**SETTINGS)
 
 
 def test_a_revoked_key_is_refused_within_a_second_on_every_process(server: ServerProcess) -> None:
@@ -173,7 +192,8 @@ def _healthz_count(client: Client) -> float:
     return 0.0
 
 
-def test_the_api_processes_and_the_background_stop_together(server: ServerProcess) -> None:
+def test_the_api_processes_and_the_background_stop_together(own_server: ServerProcess) -> None:
+    server = own_server
     processes = descendants(server.pid)
     assert len(processes) >= API_PROCESSES
     server.stop()

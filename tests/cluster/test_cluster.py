@@ -30,7 +30,7 @@ from refvid.jobs import nodes, store
 from refvid.jobs.models import Status
 
 from ..api.live import body, wait_status
-from ..pg import _admin, _url
+from ..pg import new_database
 from ..s3 import s3_server as s3_server
 from .nodes import ROOT, Cluster, Node
 
@@ -66,14 +66,8 @@ def hooks() -> Iterator[tuple[str, list[tuple[str, str]]]]:
 
 @pytest.fixture(scope="module")
 def database() -> Iterator[str]:
-    admin = _admin()
-    name = f"refvid_cluster_{secrets.token_hex(4)}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield _url(name)
-    finally:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.close()
+    with new_database("refvid_cluster") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -229,7 +223,7 @@ def test_the_rate_limit_is_counted_once_across_api_nodes(cluster: Cluster, db: D
 def test_a_killed_worker_machine_s_job_completes_elsewhere_charged_once(cluster: Cluster, db: Database) -> None:
     a = _node(cluster, "a")
     key, key_id = _key(db, "5")
-    sub = _submit(a, key, duration=10, seed=4242).json()
+    sub = _submit(a, key, seed=4242).json()  # 5 s: the kill comes at 2 %
     job_id = sub["request_id"]
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -249,7 +243,7 @@ def test_a_killed_worker_machine_s_job_completes_elsewhere_charged_once(cluster:
     victim.kill()  # the whole machine: supervisor and render process
     final = wait_status(a.url, key, job_id, FINAL, timeout=180)
     assert final["status"] == "COMPLETED" and final["attempts"] == 2
-    assert _ledger(db, job_id) == ["charge"] and balance_of(db, key_id) == to_units("3")
+    assert _ledger(db, job_id) == ["charge"] and balance_of(db, key_id) == to_units("4")  # one charge of 1
     done = store.get_job(db, job_id)
     assert done is not None and done.result_key == f"{job_id}/2"
     cluster.worker(f"{victim.name}r")  # a replacement machine for what follows

@@ -90,7 +90,7 @@ def test_a_worker_stopped_past_its_lease_cannot_delete_the_next_attempts_video(
     server = serve(workers=2, worker_stale_seconds=2.0, max_attempts=3)
     key, _, _ = server.key("5")
     server.wait_workers(2)
-    sub = requests.post(server.url + V2, json=body(duration=10), headers={"x-api-key": key}).json()
+    sub = requests.post(server.url + V2, json=body(), headers={"x-api-key": key}).json()  # 5 s: stopped at 2 %
     job_id = sub["request_id"]
     db = server.state.db
     deadline = time.monotonic() + 60

@@ -6,7 +6,6 @@ Each test gets its own throw-away database.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -14,22 +13,16 @@ import pytest
 import requests
 
 from refvid.billing import balance_of, create_key
-from refvid.config import Settings
-from refvid.db import Database, open_db
+from refvid.db import Database
 from refvid.jobs import lifecycle, store
 from refvid.jobs.models import Status
 
 from ..api.live import LiveServer, body, make_settings, wait_status
 from ..pg import empty_pg_url as empty_pg_url
+from ..pg import pg as pg
 from ..pg import pg_url as pg_url
 from .helpers import submit
 
-
-@pytest.fixture
-def pg(pg_url: str, tmp_path: Path) -> Iterator[Database]:
-    db = open_db(Settings(home=tmp_path, database_url=pg_url))
-    yield db
-    db.dispose()
 
 def test_concurrent_submits_never_overdraw(pg: Database) -> None:
     key = create_key(pg, "k", 10_000)

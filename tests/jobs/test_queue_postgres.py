@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -27,17 +26,11 @@ from refvid.jobs.notify import JOBS, QUEUE, Listener
 from refvid.request import GenerationRequest
 
 from ..pg import empty_pg_url as empty_pg_url
+from ..pg import pg as pg
 from ..pg import pg_url as pg_url
 from .helpers import submit
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def pg(pg_url: str, tmp_path: Path) -> Iterator[Database]:
-    db = open_db(Settings(home=tmp_path, database_url=pg_url))
-    yield db
-    db.dispose()
 
 
 def test_claims_take_priority_then_submit_order_within_their_pool(pg: Database) -> None:
