@@ -38,7 +38,8 @@ from refvid.engines.motion.life import (
     Person,
     atmosphere_for,
 )
-from refvid.engines.motion.shots import Shot, plan_shots, read_prompt
+from refvid.engines.motion.script import read_prompt
+from refvid.engines.motion.shots import Shot, plan_shots
 from refvid.engines.motion.sources import Sources
 from refvid.engines.motion.staging import Staging, analyse_references, framing_subject, stage_shots
 from refvid.engines.motion.transitions import Timeline, black_frame, blend

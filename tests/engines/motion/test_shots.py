@@ -7,7 +7,8 @@ import itertools
 import numpy as np
 import pytest
 
-from refvid.engines.motion.shots import MIN_SHOT_FRAMES, Shot, plan_shots, read_prompt
+from refvid.engines.motion.script import read_prompt
+from refvid.engines.motion.shots import MIN_SHOT_FRAMES, Shot, plan_shots
 from refvid.engines.vocabulary import MOVES, first_match
 
 
