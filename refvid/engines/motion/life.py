@@ -142,18 +142,22 @@ def animate_person(frame_planes: tuple[np.ndarray, np.ndarray, np.ndarray], pers
     x1, y1 = min(width, int(head[0] + reach) + 1), min(height, int(pivot[1] + radius * 0.3) + 1)
     if x1 - x0 < 4 or y1 - y0 < 4 or (abs(angle) < 1e-5 and (lid == 0 or not eyes)):
         return
-    xs, ys = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
-    map_x, map_y = xs.copy(), ys.copy()
+    # A row of x and a column of y: every term that depends on one of them alone is computed
+    # once per column or row and broadcast (the same values as on the full grid).
+    xs = np.arange(x0, x1, dtype=np.float32)[None, :]
+    ys = np.arange(y0, y1, dtype=np.float32)[:, None]
     # Head turn about the pivot, full on the head, fading out over the neck and the ring.
     distance = np.hypot(xs - head[0], ys - head[1]) / radius
     weight = np.clip((1.7 - distance) / 0.7, 0, 1) * np.clip((pivot[1] - ys) / (0.25 * radius) + 0.5, 0, 1)
-    c, s = np.cos(-angle * weight), np.sin(-angle * weight)
+    turn = -angle * weight
+    c, s = np.cos(turn), np.sin(turn)
     dx, dy = xs - pivot[0], ys - pivot[1]
     map_x = (pivot[0] + c * dx - s * dy).astype(np.float32)
     map_y = (pivot[1] + s * dx + c * dy).astype(np.float32)
     if lid > 0:
+        grid_x, grid_y = np.broadcast_to(xs, map_x.shape), np.broadcast_to(ys, map_x.shape)
         for ex, ey, ew in eyes:
-            _close_lid(map_x, map_y, xs, ys, ex, ey, ew, lid)
+            _close_lid(map_x, map_y, grid_x, grid_y, ex, ey, ew, lid)
     _remap_planes(frame_planes, map_x, map_y, x0, y0)
 
 
