@@ -28,6 +28,7 @@ BREATH_SCALE: Final = 0.0035  # peak vertical stretch of the body per breath
 BREATH_SECONDS: Final = (3.6, 4.6)  # one breath
 BLINK_EVERY: Final = (2.4, 5.0)  # seconds between blinks
 BLINK_FRAMES: Final = 5  # close, closed, open: about 200 ms at 24 fps
+MAP_STEP: Final = 4  # px between the head turn's computed map nodes (interpolated between)
 MIN_EYE_PIXELS: Final = 10.0  # eye width on screen below which a blink cannot be read
 
 ATMOSPHERE_WORDS: Final = (
@@ -142,19 +143,47 @@ def animate_person(frame_planes: tuple[np.ndarray, np.ndarray, np.ndarray], pers
     x1, y1 = min(width, int(head[0] + reach) + 1), min(height, int(pivot[1] + radius * 0.3) + 1)
     if x1 - x0 < 4 or y1 - y0 < 4 or (abs(angle) < 1e-5 and (lid == 0 or not eyes)):
         return
-    xs, ys = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
-    map_x, map_y = xs.copy(), ys.copy()
+    map_x, map_y = _turn_maps(x0, y0, x1, y1, head, pivot, radius, angle)
+    xs = np.arange(x0, x1, dtype=np.float32)[None, :]
+    ys = np.arange(y0, y1, dtype=np.float32)[:, None]
+    if lid > 0:
+        grid_x, grid_y = np.broadcast_to(xs, map_x.shape), np.broadcast_to(ys, map_x.shape)
+        for ex, ey, ew in eyes:
+            _close_lid(map_x, map_y, grid_x, grid_y, ex, ey, ew, lid)
+    _remap_planes(frame_planes, map_x, map_y, x0, y0)
+
+
+def _turn_maps(x0: int, y0: int, x1: int, y1: int, head: tuple[float, float], pivot: tuple[float, float],
+               radius: float, angle: float) -> tuple[np.ndarray, np.ndarray]:
+    """Remap maps (output px -> source px) of the head turn over the region [x0, x1) x [y0, y1).
+
+    The turn's displacement is smooth (a rotation of at most SWAY_DEGREES whose weight ramps
+    over a fifth of the head), so it is computed every MAP_STEP px and interpolated: a head
+    filling the frame is over a million pixels, and per-pixel trigonometry cost more than
+    the frame's warps. The interpolation is within 0.05 px of the exact map.
+    """
+    width, height = x1 - x0, y1 - y0
+    columns, rows = -(-width // MAP_STEP), -(-height // MAP_STEP)
+    # Coarse nodes at the centres of MAP_STEP x MAP_STEP blocks: cv2.resize by MAP_STEP puts
+    # every node back exactly on its pixel.
+    offset = (MAP_STEP - 1) / 2
+    xs = (x0 + offset + MAP_STEP * np.arange(columns, dtype=np.float32))[None, :]
+    ys = (y0 + offset + MAP_STEP * np.arange(rows, dtype=np.float32))[:, None]
     # Head turn about the pivot, full on the head, fading out over the neck and the ring.
     distance = np.hypot(xs - head[0], ys - head[1]) / radius
     weight = np.clip((1.7 - distance) / 0.7, 0, 1) * np.clip((pivot[1] - ys) / (0.25 * radius) + 0.5, 0, 1)
-    c, s = np.cos(-angle * weight), np.sin(-angle * weight)
+    turn = -angle * weight
+    c, s = np.cos(turn), np.sin(turn)
     dx, dy = xs - pivot[0], ys - pivot[1]
-    map_x = (pivot[0] + c * dx - s * dy).astype(np.float32)
-    map_y = (pivot[1] + s * dx + c * dy).astype(np.float32)
-    if lid > 0:
-        for ex, ey, ew in eyes:
-            _close_lid(map_x, map_y, xs, ys, ex, ey, ew, lid)
-    _remap_planes(frame_planes, map_x, map_y, x0, y0)
+    # Displacements, not positions: they are zero at the region's edges, where resize clamps.
+    shift_x = (pivot[0] + c * dx - s * dy - xs).astype(np.float32)
+    shift_y = (pivot[1] + s * dx + c * dy - ys).astype(np.float32)
+    size = (columns * MAP_STEP, rows * MAP_STEP)
+    full_x = cv2.resize(shift_x, size, interpolation=cv2.INTER_LINEAR)[:height, :width]
+    full_y = cv2.resize(shift_y, size, interpolation=cv2.INTER_LINEAR)[:height, :width]
+    map_x = full_x + np.arange(x0, x1, dtype=np.float32)[None, :]
+    map_y = full_y + np.arange(y0, y1, dtype=np.float32)[:, None]
+    return map_x, map_y
 
 
 def _close_lid(map_x: np.ndarray, map_y: np.ndarray, xs: np.ndarray, ys: np.ndarray,
