@@ -217,7 +217,12 @@ def _without_border_slivers(work: np.ndarray, mask: np.ndarray, probability: np.
     weight = cv2.boxFilter(confident, -1, side, normalize=False)
     local = cv2.boxFilter(lab * confident[:, :, None], -1, side, normalize=False) / np.maximum(weight, 1e-3)[:, :, None]
     foreign = doubtful & (weight > 0) & (np.linalg.norm(lab - local, axis=2) > EDGE_COLOUR)
-    return mask & ~foreign
+    # A strip, not specks: small disagreements (a strap, a shadow at the bottom edge of a
+    # bust) would leave notches in the cut-out's edge.
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(foreign.astype(np.uint8), connectivity=8)
+    strips = stats[:, cv2.CC_STAT_AREA] >= band * band
+    strips[0] = False
+    return mask & ~strips[labels]
 
 
 def _object(work: np.ndarray) -> np.ndarray | str:
