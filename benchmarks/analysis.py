@@ -6,6 +6,10 @@ Each bundled demo photo (and the cameraman person photo of the tests) is scaled 
 4000x3000 (12 MP) and analysed ``--repeat`` times; the median per photo is printed, with
 the time of one plain ``cv2.resize`` of the same picture to 1920 px measured in the same
 run as a yardstick for the machine's load (ratios stay meaningful on a busy machine).
+
+The engine shows pictures over ``cutout.MAX_PIXELS`` (8 MP) as shots without analysing
+them; the benchmark lifts that cap for its own run, so it measures the analysis the
+issue's budget is about rather than the shortcut (which takes no time at all).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from refvid.vision import cutout
 from refvid.vision.cutout import analyse
 
 SIZE = (4000, 3000)  # 12 MP
@@ -44,6 +49,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="print where the time of one analysis goes")
     args = parser.parse_args()
+    cutout.MAX_PIXELS = max(cutout.MAX_PIXELS, SIZE[0] * SIZE[1])  # type: ignore[misc]
     pictures = _pictures()
     analyse(pictures["coffee.jpg"][:600, :800].copy())  # load the models once, outside the timing
     print(f"load average {os.getloadavg()[0]:.2f}; {SIZE[0]}x{SIZE[1]} pictures")

@@ -34,6 +34,9 @@ CACHE_SIZE: Final = 6
 # pictures are shown as shots. Ordinary photos after decoding (1920 px short side, 4:3 or 16:9:
 # 4.9-6.6 MP) are analysed.
 MAX_PIXELS: Final = 8_000_000
+EDGE_BAND: Final = 0.05  # share of the long side along the picture's edge where a person pixel needs ...
+EDGE_CONFIDENCE: Final = 0.8  # ... at least this probability (elsewhere 0.5), or the colour of
+EDGE_COLOUR: Final = 20.0  # ... the confident person pixels around it (Lab distance below this)
 MIN_AREA: Final = 0.02  # a subject smaller than this share of the picture is not worth a layer
 # GrabCut finding only a fragment means no object stands apart (a close-up, a busy picture).
 MIN_OBJECT_AREA: Final = 0.05
@@ -205,7 +208,37 @@ def _person(work: np.ndarray, faces: tuple[Face, ...], scale: float) -> np.ndarr
             keep[np.unique(region[region > 0])] = True
     if not keep.any():
         return None
-    return keep[labels]
+    return _without_border_slivers(work, keep[labels], probability)
+
+
+def _without_border_slivers(work: np.ndarray, mask: np.ndarray, probability: np.ndarray) -> np.ndarray:
+    """The person mask without doubtful pixels along the picture's edge that do not look like the person.
+
+    Beside an arm that reaches the edge, the segmentation takes the strip of background
+    between the arm and the edge (a flag's stripes beside the astronaut) at a middling
+    probability (0.4-0.7, where the arm itself is 1.0). In a band along the edge, a pixel the
+    model doubts is dropped when its colour is far from the confident person pixels around
+    it; a coat cut by the edge that the model doubts looks like the rest of the coat, and stays.
+    """
+    height, width = mask.shape
+    band = max(2, round(max(height, width) * EDGE_BAND))
+    near_edge = np.zeros(mask.shape, bool)
+    near_edge[:band], near_edge[-band:], near_edge[:, :band], near_edge[:, -band:] = True, True, True, True
+    doubtful = mask & near_edge & (probability < EDGE_CONFIDENCE)
+    if not doubtful.any():
+        return mask
+    lab = cv2.cvtColor(work, cv2.COLOR_RGB2LAB).astype(np.float32)
+    confident = (mask & (probability >= 0.95)).astype(np.float32)
+    side = (4 * band + 1, 4 * band + 1)
+    weight = cv2.boxFilter(confident, -1, side, normalize=False)
+    local = cv2.boxFilter(lab * confident[:, :, None], -1, side, normalize=False) / np.maximum(weight, 1e-3)[:, :, None]
+    foreign = doubtful & (weight > 0) & (np.linalg.norm(lab - local, axis=2) > EDGE_COLOUR)
+    # A strip, not specks: small disagreements (a strap, a shadow at the bottom edge of a
+    # bust) would leave notches in the cut-out's edge.
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(foreign.astype(np.uint8), connectivity=8)
+    strips = stats[:, cv2.CC_STAT_AREA] >= band * band
+    strips[0] = False
+    return mask & ~strips[labels]
 
 
 def _object(work: np.ndarray) -> np.ndarray | str:

@@ -80,6 +80,18 @@ def test_the_plate_has_no_subject_left(results: dict[str, Cutout], astronaut: np
     assert suit_before > 0.25 and suit_after < 0.02, (suit_before, suit_after)
 
 
+def test_a_person_mask_takes_no_strip_of_background_at_the_edge(results: dict[str, Cutout],
+                                                                person: np.ndarray) -> None:
+    # Between the astronaut's arm and the left edge the segmentation saw a strip of the flag.
+    astronaut = results["astronaut"]
+    assert (astronaut.matte[400:, :12] > 0.5).mean() < 0.05
+    assert (astronaut.matte[400:, 40:80] > 0.5).mean() > 0.95  # the arm beside it stays
+    assert "left" not in astronaut.touches
+    # A coat cut by the edge, which the model is less sure of, looks like the coat and stays.
+    coat = results["person"].matte[300:460, :15]
+    assert (coat > 0.5).mean() > 0.95
+
+
 def test_people_carry_faces_and_landmarks(results: dict[str, Cutout]) -> None:
     astronaut = results["astronaut"]
     assert len(astronaut.faces) == 1 and len(astronaut.landmarks) == 1
