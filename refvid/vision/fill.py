@@ -165,7 +165,9 @@ def _seamless(level: np.ndarray, hole: np.ndarray, field: tuple[np.ndarray, np.n
 
     values = np.concatenate([diagonal] + [-np.ones(len(r)) for r in rows[1:]])
     matrix = sparse.csc_matrix((values, (np.concatenate(rows), np.concatenate(cols))), shape=(count, count))
-    solved = splu(matrix).solve(right)
+    # The matrix is a symmetric grid Laplacian: a symmetric ordering, no pivoting (~40% faster).
+    solved = splu(matrix, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0,
+                  options={"SymmetricMode": True}).solve(right)
     correction = np.zeros(level.shape, np.float32)
     correction[ys, xs] = solved - copy
     return correction
@@ -205,28 +207,28 @@ def _errors(level: np.ndarray, target: np.ndarray, pixels: tuple[np.ndarray, np.
     return errors
 
 
-def _exact_cost(level: np.ndarray, target: np.ndarray, pixels: tuple[np.ndarray, np.ndarray], sources: np.ndarray,
-                dy: np.ndarray, dx: np.ndarray) -> np.ndarray:
-    """Each target pixel's patch distance to the patch its own offset points at (_BIG off the sources)."""
+def _patches(level: np.ndarray) -> np.ndarray:
+    """Every pixel's (2 PATCH + 1)² RGB patch as one row (the picture's edge reflected)."""
+    side = 2 * PATCH + 1
+    padded = cv2.copyMakeBorder(level, PATCH, PATCH, PATCH, PATCH, cv2.BORDER_REFLECT)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (side, side), axis=(0, 1))
+    return np.ascontiguousarray(windows.reshape(level.shape[0] * level.shape[1], -1))
+
+
+def _exact_cost(patches: np.ndarray, mine: np.ndarray, target: np.ndarray, pixels: tuple[np.ndarray, np.ndarray],
+                sources: np.ndarray, dy: np.ndarray, dx: np.ndarray) -> np.ndarray:
+    """Each target pixel's patch distance to the patch its own offset points at (_BIG off the sources).
+
+    ``patches`` are :func:`_patches` of the level, ``mine`` the target pixels' rows of it.
+    """
     height, width = target.shape
     ys, xs = pixels
     cy, cx = ys + dy[ys, xs], xs + dx[ys, xs]
     valid = (cy >= 0) & (cy < height) & (cx >= 0) & (cx < width)
-    cy, cx = np.where(valid, cy, PATCH), np.where(valid, cx, PATCH)
+    cy, cx = np.where(valid, cy, 0), np.where(valid, cx, 0)
     valid &= sources[cy, cx]
-    cy, cx = np.where(valid, cy, PATCH), np.where(valid, cx, PATCH)
-    padded = cv2.copyMakeBorder(level, PATCH, PATCH, PATCH, PATCH, cv2.BORDER_REFLECT)
-    # Flat indices: one take per patch pixel. Sources lie PATCH pixels inside the picture,
-    # so their patches need no padding.
-    flat_padded, flat_level = padded.reshape(-1, 3), level.reshape(-1, 3)
-    here = ys * padded.shape[1] + xs
-    there = (cy - PATCH) * width + (cx - PATCH)
-    squares = np.zeros((len(ys), 3), np.float32)
-    for ey in range(2 * PATCH + 1):
-        for ex in range(2 * PATCH + 1):
-            difference = flat_padded[here + (ey * padded.shape[1] + ex)] - flat_level[there + (ey * width + ex)]
-            squares += difference * difference
-    total = squares.sum(axis=1)
+    difference = mine - patches[np.where(valid, cy * width + cx, 0)]
+    total = np.einsum("ij,ij->i", difference, difference)
     total[~valid] = _BIG
     cost = np.full(target.shape, _BIG, np.float32)
     cost[ys, xs] = total
@@ -253,7 +255,9 @@ def _search(level: np.ndarray, target: np.ndarray, sources: np.ndarray,
     target_y, target_x = np.nonzero(target)
     pixels = (target_y, target_x)
     if exact:
-        cost = _exact_cost(level, target, pixels, sources, dy, dx)
+        patches = _patches(level)
+        mine = patches[target_y * target.shape[1] + target_x]
+        cost = _exact_cost(patches, mine, target, pixels, sources, dy, dx)
     else:
         errors = _errors(level, target, pixels, sources, dy, dx)
         cost = _patch_cost(errors)
@@ -274,7 +278,7 @@ def _search(level: np.ndarray, target: np.ndarray, sources: np.ndarray,
         radius //= 2
     for cy, cx in candidates:
         if exact:
-            candidate_cost = _exact_cost(level, target, pixels, sources, cy, cx)
+            candidate_cost = _exact_cost(patches, mine, target, pixels, sources, cy, cx)
             better = (candidate_cost < cost) & target
             dy[better], dx[better], cost[better] = cy[better], cx[better], candidate_cost[better]
             continue
