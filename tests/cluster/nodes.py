@@ -39,11 +39,20 @@ class Node:
     def stop(self) -> None:
         """A clean stop (SIGINT for serve, SIGTERM for worker): jobs in progress go back."""
         if self.process.poll() is None:
+            self.ask_to_stop()
+            self.wait_stopped()
+
+    def ask_to_stop(self) -> None:
+        """The signal of a clean stop, once (a second SIGINT makes uvicorn quit at once)."""
+        if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT if self.url else signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
+
+    def wait_stopped(self) -> None:
+        """Wait for the clean stop; kill the process group if it takes longer than 30 s."""
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.kill()
 
     def kill(self) -> None:
         """The machine dies: SIGKILL to the process and all its children."""
@@ -75,10 +84,15 @@ class Cluster:
         self.nodes.append(node)
         return node
 
-    def api(self, name: str, *extra: str) -> Node:
-        """``refvid serve`` (API only unless told otherwise); returns once it answers."""
+    def api(self, name: str, *extra: str, ready: bool = True) -> Node:
+        """``refvid serve`` (API only unless told otherwise); returns once it answers (``ready``)."""
         port = free_port()
         node = self._start(name, ["serve", "--host", "127.0.0.1", "--port", str(port), *extra], port)
+        return self.ready(node) if ready else node
+
+    def ready(self, node: Node) -> Node:
+        """Wait until an API node answers ``/healthz`` (90 s at most)."""
+        name = node.name
         deadline = time.monotonic() + 90
         while True:
             if node.process.poll() is not None:
@@ -97,5 +111,8 @@ class Cluster:
         return self._start(name, ["worker", "--slots", str(slots)])
 
     def stop(self) -> None:
+        """Stop every node, all at once: the signals first, then the waits."""
         for node in self.nodes:
-            node.stop()
+            node.ask_to_stop()
+        for node in self.nodes:
+            node.wait_stopped()

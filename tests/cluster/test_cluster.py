@@ -98,8 +98,10 @@ def cluster(database: str, s3_server: str, tmp_path_factory: pytest.TempPathFact
     )
     assert upgrade.returncode == 0, upgrade.stdout + upgrade.stderr
     try:
-        group.api("a", "--no-workers")
-        group.api("b", "--no-workers")
+        # The two API nodes start side by side, as machines would.
+        starting = [group.api("a", "--no-workers", ready=False), group.api("b", "--no-workers", ready=False)]
+        for node in starting:
+            group.ready(node)
         group.worker("w1")
         group.worker("w2")
         yield group
