@@ -4,6 +4,7 @@ subjects, how far the camera moves and how smoothly."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -12,6 +13,7 @@ import pytest
 
 from refvid.engines.motion import MotionEngine
 from refvid.generate import generate
+from refvid.media.encode import encode_video
 from refvid.media.probe import read_frames
 from refvid.references import Reference
 from refvid.request import GenerationRequest
@@ -92,14 +94,34 @@ def test_the_subject_a_sentence_names_is_in_its_shot(tmp_path: Path, demo_refs: 
 
 
 def _pan_shifts(frames: list[np.ndarray]) -> np.ndarray:
-    grays = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY).astype(np.float32) for f in frames]
-    window = cv2.createHanningWindow(grays[0].shape[::-1], cv2.CV_32F)
-    return np.array([cv2.phaseCorrelate(a, b, window)[0] for a, b in itertools.pairwise(grays)])
+    return _shifts([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames])
+
+
+def _shifts(grays: list[np.ndarray]) -> np.ndarray:
+    """Frame-to-frame (dx, dy) by phase correlation."""
+    floats = [g.astype(np.float32) for g in grays]
+    window = cv2.createHanningWindow(floats[0].shape[::-1], cv2.CV_32F)
+    return np.array([cv2.phaseCorrelate(a, b, window)[0] for a, b in itertools.pairwise(floats)])
 
 
 def _jerk_rms(shifts: np.ndarray) -> float:
     jerk = np.diff(shifts[:, 0], n=2)
     return float(np.sqrt((jerk**2).mean()))
+
+
+def _render_once(request: GenerationRequest, refs: list[Reference], path: Path) -> tuple[dict, list[np.ndarray], list[np.ndarray]]:
+    """One render: the plan, the luma of every frame the engine hands the encoder, and the decoded MP4."""
+    engine = MotionEngine()
+    plan = engine.plan(request, refs)
+    lumas: list[np.ndarray] = []
+
+    def handed_over() -> Iterator[np.ndarray]:
+        for frame in engine.render(plan, request, refs):
+            lumas.append(frame[: plan.spec.height].copy())
+            yield frame
+
+    encode_video(handed_over(), plan.spec, path)
+    return plan.to_dict(), lumas, list(read_frames(path))
 
 
 def test_amplitude_orders_travel_and_motion_stays_jerk_free(tmp_path: Path) -> None:
@@ -108,19 +130,14 @@ def test_amplitude_orders_travel_and_motion_stays_jerk_free(tmp_path: Path) -> N
     for amplitude in ("small", "medium", "large"):
         request = GenerationRequest(prompt="A mural, pan right.", image_urls=["x"], seed=17,
                                     movement_amplitude=amplitude, aspect_ratio="1:1")  # type: ignore[arg-type]
-        plan, frames = render(tmp_path, request.prompt, [ref], amplitude, movement_amplitude=amplitude,
-                              aspect_ratio="1:1")
-        (shot,) = plan["shots"]
+        shot_plan, lumas, frames = _render_once(request, [ref], tmp_path / f"{amplitude}.mp4")
+        (shot,) = shot_plan["shots"]
         shifts = _pan_shifts(frames)
         travel[amplitude] = float(np.abs(shifts[:, 0]).sum()) / frames[0].shape[1]
         assert abs(travel[amplitude] - shot["travel"]) < 0.3 * shot["travel"] + 0.01, (amplitude, travel, shot)
         # The frames the engine hands the encoder: jerk under 0.1 px (measurement noise
         # included). x264 adds 0.07 (medium) to 0.1 px (large, blurred) to the estimate on the decoded video.
-        engine = MotionEngine()
-        engine_plan = engine.plan(request, [ref])
-        lumas = [cv2.cvtColor(cv2.cvtColor(f, cv2.COLOR_YUV2RGB_I420), cv2.COLOR_RGB2GRAY)
-                 for f in engine.render(engine_plan, request, [ref])]
-        rendered = _jerk_rms(_pan_shifts([np.dstack([y, y, y]) for y in lumas]))
+        rendered = _jerk_rms(_shifts(lumas))
         assert rendered < 0.1, f"{amplitude}: jerk RMS {rendered:.3f} px in the rendered frames"
         assert _jerk_rms(shifts) < 0.3, f"{amplitude}: jerk RMS {_jerk_rms(shifts):.3f} px in the decoded video"
     assert travel["small"] < travel["medium"] < travel["large"], travel
