@@ -31,10 +31,12 @@ demo: $(VENV)/.base models
 models: $(VENV)/.base
 	$(BIN)/python -m refvid.vision.models
 
+# Two pytest workers, each taking whole test files (module-scoped servers stay one per file):
+# the suite leaves a core idle while it waits on servers, encoders and databases.
 test: $(VENV)/.dev chromium postgres models
 	$(BIN)/ruff check refvid tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # The fast lane while working: no live servers, browsers or full-size renders (`make test` runs all).
 test-fast: $(VENV)/.dev models
