@@ -66,6 +66,37 @@ def test_subject_and_background_move_at_the_planned_ratio(amplitude: str) -> Non
     assert background_shift / subject_shift == pytest.approx(1 - strength, abs=0.06)
 
 
+def test_the_subject_blended_only_where_it_reaches_matches_a_full_frame_blend() -> None:
+    """composite() warps the subject only inside its alpha's reach: the frame is the full-frame blend."""
+    rng = np.random.default_rng(5)
+    plate = cv2.GaussianBlur(rng.integers(0, 256, (400, 700, 3), dtype=np.uint8), (0, 0), 1.5)
+    subject = cv2.GaussianBlur(rng.integers(0, 256, (400, 700, 3), dtype=np.uint8), (0, 0), 1.5)
+    alpha = np.zeros((400, 700), np.float32)
+    alpha[120:240, 260:380] = 1.0
+    alpha = cv2.GaussianBlur(alpha, (0, 0), 4)  # a soft edge, zero far from the subject
+    alpha[alpha < 1e-3] = 0.0
+    layers = prepare_layers(plate, subject, alpha)
+    assert layers.box is not None and layers.box[2] - layers.box[0] < 200
+    window, rest = Window(330, 190, 420, 0.05), Window(350, 200, 560)
+    frame = _render(layers, window, rest, 0.35)
+    # The same frame blended over the whole picture in floating point.
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    expected = np.zeros_like(frame)
+    fg_luma = window_matrix(window, 1.0, WIDTH, HEIGHT)
+    bg_luma = window_matrix(background_window(window, rest, 0.35), 1.0, WIDTH, HEIGHT)
+    for n, (out, bg, fg) in enumerate(zip(i420_planes(expected), layers.background, layers.subject, strict=True)):
+        size = (out.shape[1], out.shape[0])
+        fg_m, bg_m = (fg_luma, bg_luma) if n == 0 else (chroma_matrix(fg_luma), chroma_matrix(bg_luma))
+        a = cv2.warpAffine((layers.alpha if n == 0 else layers.alpha_chroma).astype(np.float32) / 255, fg_m, size,
+                           flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        back = cv2.warpAffine(bg, bg_m, size, flags=flags, borderMode=cv2.BORDER_REFLECT101).astype(np.float32)
+        front = cv2.warpAffine(fg, fg_m, size, flags=flags, borderMode=cv2.BORDER_REFLECT101).astype(np.float32)
+        out[:] = np.clip(front * a + back * (1 - a) + 0.5, 0, 255).astype(np.uint8)
+    difference = np.abs(frame.astype(int) - expected)
+    assert difference.max() <= 2
+    assert (difference > 0).mean() < 0.05
+
+
 def test_what_the_subject_uncovers_is_the_plate_never_black() -> None:
     plate = np.full((400, 700, 3), (200, 180, 150), np.uint8)
     subject = np.zeros_like(plate)  # a black figure
