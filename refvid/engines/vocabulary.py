@@ -65,8 +65,8 @@ MOVES = _table(
         (r"tilt(?:s|ing)? up(?:wards?)?", "tilt_up"),
         (r"tilt(?:s|ing)? down(?:wards?)?", "tilt_down"),
         (r"tilt(?:s|ing)?", "tilt"),
-        (r"(?:truck|track|slide|crab)(?:s|ing)? left", "truck_left"),
-        (r"(?:truck|track|slide|crab)(?:s|ing)? right", "truck_right"),
+        (r"(?:truck|track|slide|crab)(?:s|ing)? (?:to the )?left", "truck_left"),
+        (r"(?:truck|track|slide|crab)(?:s|ing)? (?:to the )?right", "truck_right"),
         (r"truck\w*|tracking(?: shot)?|track(?:s)? (?:with|along)|dolly(?: shot)?|sliding shot", "truck"),
     ]
 )

@@ -161,11 +161,17 @@ def _global(pieces: list[ShotText], name: str) -> str | None:
     stays with that shot; so does a title-like one's ("a summer day") until casting finds it
     names no picture (``_fold_titles``)."""
     single = len([p for p in pieces if not p.direction_only]) <= 1
+
+    def speaks_for_all(piece: ShotText) -> bool:
+        # "Slowly." sets the pace of the video; "The camera slowly tracks right." paces that move.
+        style = piece.direction_only and not (name == "amplitude" and piece.moves)
+        return style or piece.whole_video or single
+
     for piece in pieces:
         value = getattr(piece, name)
-        if value and (piece.direction_only or piece.whole_video or single):
+        if value and speaks_for_all(piece):
             for other in pieces:
-                if getattr(other, name) == value and (other.direction_only or other.whole_video or single):
+                if getattr(other, name) == value and speaks_for_all(other):
                     setattr(other, name, None)
             return str(value)
     return None

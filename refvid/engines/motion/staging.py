@@ -35,6 +35,8 @@ BLEND_WORDS: Final = re.compile(
     r"all together|composite)\b", re.IGNORECASE)
 MAX_SUBJECTS: Final = 3
 _WORD: Final = re.compile(r"[^\W\d_]{2,}")
+PLACE_GAP_WORDS: Final = 5  # "at the launch pad of the rocket": the place word is this near its place
+_CLAUSE_BREAK: Final = re.compile(r"[,;:]|\b(?:while|and|but|as|then|when|where|who|which)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -85,35 +87,58 @@ def analyse_references(references: Sequence[Reference], used: Sequence[int],
 def composite_request(text: str, reference_count: int, matcher: Matcher = no_content) -> tuple[list[int], int] | None:
     """(subjects, place) when a shot's words put referenced subjects into another reference's place.
 
-    References are named by mention ("image 3") or by content ("the cameraman ... at the launch
-    pad of the rocket", through ``matcher``): the last one named is the place, the ones before
-    it the subjects, and a place word ("at", "on the", "in") must stand between them.
+    By mention ("the man from image 1 on the bench of image 3"): the last reference named is
+    the place, the ones before it the subjects, with a place word ("on", "at", "in") between.
+    By content, through ``matcher`` ("the cameraman stands at the launch pad of the rocket"):
+    stricter, since content words name things loosely ("the woman in the orange suit holds a
+    cup while her cat watches" puts nobody in the cat's picture): a place word must come after
+    the last subject is named and lead to the place within a few words, in the same clause.
     """
-    found: list[tuple[int, int]] = []
+    named = _mentioned(text, reference_count)
+    asked = _subjects_and_place(named, text, strict=False)
+    if asked is not None or matcher is no_content or reference_count < 2:
+        return asked
+    for match in _WORD.finditer(text):
+        strengths = [matcher(frozenset([match.group(0).lower()]), i).strength for i in range(reference_count)]
+        best = max(strengths)
+        if best > 0 and strengths.count(best) == 1:  # a word two pictures answer to names neither
+            named.append((match.start(), match.end(), strengths.index(best)))
+    return _subjects_and_place(named, text, strict=True)
+
+
+def _mentioned(text: str, reference_count: int) -> list[tuple[int, int, int]]:
+    """(start, end, reference) of every "image N", "@N", "the last photo" ... in ``text``."""
+    found: list[tuple[int, int, int]] = []
     for pattern in vocab.MENTION_PATTERNS:
         for match in pattern.finditer(text):
             word = match.group(1).lower()
             number = (reference_count if word == "last" else vocab.ORDINALS.get(word)
                       or vocab.NUMBER_WORDS.get(word) or (int(word) if word.isdigit() else 0))
             if 1 <= number <= reference_count:
-                found.append((match.start(), number - 1))
-    if matcher is not no_content and reference_count > 1:
-        for match in _WORD.finditer(text):
-            strengths = [matcher(frozenset([match.group(0).lower()]), i).strength for i in range(reference_count)]
-            best = max(strengths)
-            if best > 0 and strengths.count(best) == 1:  # a word two pictures answer to names neither
-                found.append((match.start(), strengths.index(best)))
-    ordered: list[tuple[int, int]] = []
-    for start, index in sorted(found):
-        if index not in [i for _, i in ordered]:
-            ordered.append((start, index))
-    if len(ordered) < 2:
+                found.append((match.start(), match.end(), number - 1))
+    return found
+
+
+def _subjects_and_place(named: list[tuple[int, int, int]], text: str, *, strict: bool) -> tuple[list[int], int] | None:
+    first: dict[int, int] = {}
+    for start, _, index in sorted(named):
+        first.setdefault(index, start)
+    if len(first) < 2:
         return None
-    place_start, place = ordered[-1]
-    first_start = ordered[0][0]
-    if not PLACE_WORDS.search(text, first_start, place_start + 1):
+    order = sorted(first, key=first.__getitem__)
+    place, place_start = order[-1], first[order[-1]]
+    if strict:
+        # From the end of the last word naming a subject to the place: a place word, and few words.
+        gap_start = max(end for start, end, index in named if index != place and start < place_start)
+        places = list(PLACE_WORDS.finditer(text, gap_start, place_start))
+        if not places:
+            return None
+        lead = text[places[-1].end() : place_start]
+        if len(lead.split()) > PLACE_GAP_WORDS or _CLAUSE_BREAK.search(lead):
+            return None
+    elif not PLACE_WORDS.search(text, first[order[0]], place_start + 1):
         return None
-    return [i for _, i in ordered[:-1]], place
+    return order[:-1], place
 
 
 def stage_shots(

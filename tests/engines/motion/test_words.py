@@ -63,6 +63,13 @@ def test_amplitude_words_belong_to_their_shot() -> None:
     assert travel[0] < travel[1]
 
 
+def test_the_pace_of_a_camera_sentence_belongs_to_its_move() -> None:
+    result = plan("A cat sleeps. The camera slowly tracks to the right. A dog runs. Dramatic.")
+    shots = result.details["shots"]
+    assert [s["move"] for s in shots[:1]] == ["truck_right"]
+    assert [s["movement_amplitude"] for s in shots[:2]] == ["small", "large"]
+
+
 def test_unused_words_are_named_in_a_warning() -> None:
     result = plan("A cat, wide shot, close-up, push in, pan left, tilt up.", 1)
     warnings = " ".join(result.details["warnings"])
