@@ -10,12 +10,13 @@ prompt leaves open are drawn from the seeded ``rng``.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from refvid.engines import vocabulary as vocab
-from refvid.engines.motion.casting import Matcher, Wish, cast, no_content
+from refvid.engines.motion.casting import Cast, Matcher, Wish, cast, no_content
 from refvid.engines.motion.script import Script, ShotText, attach_direction
 
 MIN_SHOT_FRAMES = 16  # 2/3 s: shorter shots read as flicker, not as a cut
@@ -109,6 +110,7 @@ def plan_shots(
             + ", ".join(f"image {m + 1}" for m in missing)
             + " had none, so a reference named twice is shown once"
         )
+    pieces, casts = _place_fillers(pieces, casts, reference_count, matcher)
     references = [c.reference for c in casts]
     framings = _assign_framings(pieces, references, rng)
     moves = _assign_moves(pieces, len(script.pieces), rng)
@@ -167,6 +169,42 @@ def _fold_titles(script: Script, reference_count: int, matcher: Matcher) -> list
             script.amplitude = script.amplitude or title.amplitude
             title.amplitude = None
     return attach_direction(pieces)
+
+
+def _place_fillers(
+    pieces: list[ShotText], casts: list[Cast], reference_count: int, matcher: Matcher
+) -> tuple[list[ShotText], list[Cast]]:
+    """Move the shots added only so every reference is seen to where the prompt wants them.
+
+    Such a shot starts at the end of the plan. A reference not seen otherwise goes right after
+    the sentence that names it by content but gave its shot to another ("The photographer
+    takes a picture of the rocket." -> the rocket next); any other added shot goes before a
+    closing sentence ("Finally ...", "End on ..."), which stays last.
+    """
+    fillers = [i for i, (piece, c) in enumerate(zip(pieces, casts, strict=True))
+               if not piece.text and c.how in ("order", "repeat")]
+    if not fillers:
+        return pieces, casts
+    casts = list(casts)
+    order = [i for i in range(len(pieces)) if i not in fillers]
+    for i in fillers:
+        found = [(matcher(frozenset(pieces[k].words), casts[i].reference), -k) for k in order]
+        evidence, minus_k = max(found, key=lambda item: (item[0].strength, item[1]), default=(None, 0))
+        if casts[i].how == "order" and evidence is not None and evidence.strength > 0:
+            at = order.index(-minus_k) + 1
+            casts[i] = Cast(casts[i].reference, "content", evidence.words)
+        elif order and _CLOSING.match(pieces[order[-1]].text):
+            at = len(order) - 1
+        else:
+            at = len(order)
+        while 0 < at < len(order) and pieces[order[at]].continues:
+            at += 1  # "Then a close-up." stays with the shot it continues
+        order.insert(at, i)
+    return [pieces[i] for i in order], [casts[i] for i in order]
+
+
+_CLOSING = re.compile(r"\s*(?:finally|lastly|in the end|at the end|to end|to finish|end(?:s|ing)? (?:on|with))\b",
+                      re.IGNORECASE)
 
 
 def _fit_pieces(pieces: list[ShotText], count: int, warnings: list[str]) -> list[ShotText]:

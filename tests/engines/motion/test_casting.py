@@ -145,3 +145,27 @@ def test_any_prompt_casts_every_reference_when_there_is_room(n: int, data: st.Da
 def test_with_one_reference_every_shot_says_it_is_the_only_one() -> None:
     wishes = [Wish(words=frozenset({"engine"})), Wish(), Wish(words=frozenset({"garage"}))]
     assert [c.how for c in cast(wishes, 1)] == ["only", "only", "only"]
+
+
+def test_a_picture_added_to_be_seen_goes_after_the_sentence_naming_it_and_before_the_closing_one(
+    demo_refs: list[Reference],
+) -> None:
+    refs = [Reference(r.index, r.image, f"/photos/{name}") for r, name in
+            zip(demo_refs, ("pilot.jpg", "rocket.png", "bike.webp"), strict=True)]
+    request = GenerationRequest(prompt="The pilot takes a picture of the rocket. Finally the bike speeds away.",
+                                image_urls=["x"] * 3, seed=3, duration=10)
+    shots = MotionEngine().plan(request, refs).shots
+    assert [(s.reference + 1, s.chosen_by) for s in shots][:2] == [(1, "content"), (2, "content")]
+    assert shots[1].chosen_words == ("rocket",) and not shots[1].text
+    assert shots[-1].reference == 2 and shots[-1].text.startswith("Finally")
+
+
+def test_a_picture_added_to_be_seen_goes_before_a_closing_sentence() -> None:
+    grey = np.full((300, 400, 3), 120, np.uint8)
+    red = grey.copy()
+    red[60:240, 80:320] = (210, 25, 30)
+    refs = [Reference(0, grey, "base64"), Reference(1, red, "base64"), Reference(2, grey.copy() + 3, "base64")]
+    request = GenerationRequest(prompt="Image 1 at dawn. Finally the red car drives off.", image_urls=["x"] * 3,
+                                seed=3, duration=10)
+    shots = MotionEngine().plan(request, refs).shots
+    assert shots[-1].reference == 1 and "Finally" in shots[-1].text
