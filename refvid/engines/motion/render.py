@@ -45,6 +45,7 @@ from refvid.engines.motion.staging import Staging, analyse_references, framing_s
 from refvid.engines.motion.transitions import Timeline, black_frame, blend
 from refvid.engines.motion.warp import draw
 from refvid.errors import Cancelled
+from refvid.memory import release_free_memory
 from refvid.references import Reference
 from refvid.request import GenerationRequest
 from refvid.vision.cutout import Cutout, cutout
@@ -193,6 +194,7 @@ class MotionEngine:
             ],
             "warnings": script.warnings,
         }
+        release_free_memory()  # the analyses' full-size temporaries, freed on two threads
         return MotionPlan(
             engine=self.name,
             seed=request.seed,

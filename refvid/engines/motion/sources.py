@@ -21,6 +21,7 @@ from refvid.engines.motion.look import apply_look, harmony_target, lab_stats
 from refvid.engines.motion.shots import Shot
 from refvid.engines.motion.staging import Staging
 from refvid.media.color import rgb_to_yuv444, yuv444_to_planes
+from refvid.memory import release_free_memory
 from refvid.references import Reference
 from refvid.vision.cutout import cutout
 
@@ -65,13 +66,19 @@ class Sources:
         keys = [source_key(n, shot, staging)
                 for n, (shot, staging) in enumerate(zip(plan.shots, plan.stagings, strict=True))]
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refvid-sources")
-        self._futures = {key: self._executor.submit(self._prepare, key) for key in dict.fromkeys(keys)}
+        self._futures = {key: self._executor.submit(self._made, key) for key in dict.fromkeys(keys)}
 
     def __getitem__(self, key: SourceKey) -> Source:
         return self._futures[key].result()
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def _made(self, key: SourceKey) -> Source:
+        source = self._prepare(key)
+        # Grading and placing a full-size picture leaves large freed temporaries in the heap.
+        release_free_memory()
+        return source
 
     def _prepare(self, key: SourceKey) -> Source:
         """Scale to what the widest window needs, then grade, place on canvas and split into planes."""
