@@ -31,6 +31,17 @@ SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
 BACK_TO = re.compile(r"\b(?:back to|return(?:s|ing)? to|again)\b", re.IGNORECASE)
 
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
+# "One continuous shot", "a single take", "no cuts": the whole video is one shot.
+ONE_SHOT = re.compile(
+    r"\b(?:(?:in )?(?:one|a single|1)[- ](?:continuous |long |unbroken |uncut )?(?:shot|take)|single[- ]take|"
+    r"one[- ]?(?:shot|take|er)|continuous shot|no cuts|without (?:a )?cuts?|uncut)\b",
+    re.IGNORECASE,
+)
+# "Two shots: ...", "in 3 scenes": how many shots the whole video has.
+SHOT_COUNT = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|[1-9]|1[0-9])[- ](?:shots|scenes)\b",
+                        re.IGNORECASE)
+COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+               "ten": 10}
 ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
 }

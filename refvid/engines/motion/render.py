@@ -39,7 +39,7 @@ from refvid.engines.motion.life import (
     atmosphere_for,
 )
 from refvid.engines.motion.script import read_prompt
-from refvid.engines.motion.shots import Shot, plan_shots
+from refvid.engines.motion.shots import Shot, plan_shots, unshown_warning
 from refvid.engines.motion.sources import Sources
 from refvid.engines.motion.staging import Staging, analyse_references, framing_subject, stage_shots
 from refvid.engines.motion.transitions import Timeline, black_frame, blend
@@ -115,6 +115,10 @@ class MotionEngine:
         cuts = analyse_references(references, range(len(references)), script.warnings)
         stagings = stage_shots(shots, references, cuts, amplitudes, all_layouts, request.prompt, script.warnings,
                                matcher)
+        unshown = unshown_warning(script, {s.reference for s in shots} | {i for st in stagings for i in st.subjects},
+                                  len(references))
+        if unshown:
+            script.warnings.append(unshown)
         used = sorted({shot.reference for shot in shots})
         subjects: dict[int, Subject] = {i: find_subject(analyses[i]) for i in used}
         layouts = {i: all_layouts[i] for i in used}

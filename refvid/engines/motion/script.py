@@ -54,6 +54,7 @@ class Script:
     grade: str = "none"  # the grade of every shot that has none of its own
     amplitude: str | None = None  # likewise the movement amplitude ("slow", "dramatic" ...)
     titles: list[str] = field(default_factory=list)  # title and mood lines that are not shots
+    shots: int | None = None  # the number of shots the prompt asks for in so many words
 
 
 def read_prompt(prompt: str, reference_count: int) -> Script:
@@ -84,7 +85,19 @@ def read_prompt(prompt: str, reference_count: int) -> Script:
         ending=ending,
         grade=grade,
         amplitude=amplitude,
+        shots=asked_shot_count(prompt),
     )
+
+
+def asked_shot_count(prompt: str) -> int | None:
+    """How many shots the prompt asks for in so many words ("one continuous shot", "three shots"), if it does."""
+    if vocab.ONE_SHOT.search(prompt):
+        return 1
+    found = vocab.SHOT_COUNT.search(prompt)
+    if found is None:
+        return None
+    word = found.group(1).lower()
+    return int(word) if word.isdigit() else vocab.COUNT_WORDS[word]
 
 
 def _read_piece(text: str, sentence: int, reference_count: int, warnings: list[str]) -> ShotText:

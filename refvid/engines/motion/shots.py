@@ -91,18 +91,25 @@ def plan_shots(
     """Turn the read prompt into concrete shots covering exactly ``frame_count`` frames."""
     pieces = _fold_titles(script, reference_count, matcher)
     one_move = len(pieces) == 1 and bool(pieces[0].moves)
-    count = shot_count(len(pieces), reference_count, frame_count, fps, one_move=one_move)
+    asked = script.shots
+    if asked is None:
+        count = shot_count(len(pieces), reference_count, frame_count, fps, one_move=one_move)
+    else:
+        count = max(1, min(asked, frame_count // MIN_SHOT_FRAMES))
+        if count < asked:
+            script.warnings.append(f"the prompt asks for {asked} shots but {count} fit in the video "
+                                   f"(each at least {MIN_SHOT_FRAMES} frames)")
     pieces = _fit_pieces(pieces, count, script.warnings)
     casts = cast([_wish(piece) for piece in pieces], reference_count, matcher)
     room = frame_count // MIN_SHOT_FRAMES - count
     unused = reference_count - len({c.reference for c in casts})
-    if unused and room > 0:
+    if unused and room > 0 and asked is None:
         # Every reference appears at least once when the length allows one more shot each.
         count += min(room, unused)
         pieces = _fit_pieces(pieces, count, script.warnings)
         casts = cast([_wish(piece) for piece in pieces], reference_count, matcher)
     missing = sorted(set(range(reference_count)) - {c.reference for c in casts})
-    if missing and count >= reference_count:
+    if missing and count >= reference_count and asked is None:
         # No room left: a repeated mention gives way so that every reference is seen.
         casts = cast([_wish(piece) for piece in pieces], reference_count, matcher, cover_first=True)
         script.warnings.append(
@@ -169,6 +176,16 @@ def _fold_titles(script: Script, reference_count: int, matcher: Matcher) -> list
             script.amplitude = script.amplitude or title.amplitude
             title.amplitude = None
     return attach_direction(pieces)
+
+
+def unshown_warning(script: Script, shown: set[int], reference_count: int) -> str | None:
+    """When the prompt's own shot count leaves references out, a warning naming them."""
+    hidden = [f"image {r + 1}" for r in range(reference_count) if r not in shown]
+    if script.shots is None or not hidden:
+        return None
+    return (f"the prompt asks for {script.shots} shot{'s' if script.shots != 1 else ''}, so "
+            f"{', '.join(hidden)} {'is' if len(hidden) == 1 else 'are'} not shown (a composite such as "
+            "'the man from image 1 at the table of image 2' shows two in one shot)")
 
 
 def _place_fillers(

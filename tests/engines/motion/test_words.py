@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from refvid.engines.motion import MotionEngine, MotionPlan
+from refvid.engines.motion.script import asked_shot_count
 from refvid.references import Reference
 from refvid.request import GenerationRequest
 from tests.conftest import synthetic
@@ -84,3 +87,25 @@ def test_then_a_close_up_is_a_new_framing_of_the_same_subject() -> None:
     assert result.shots[1].chosen_by == "same subject"
     assert result.shots[1].transition_in == "cut", "framings of one picture cut rather than ghost"
     assert result.shots[2].reference == 1
+
+
+@pytest.mark.parametrize(
+    ("prompt", "count"),
+    [
+        ("The cat sleeps in one continuous shot.", 1), ("A single take of the cat.", 1), ("The cat, no cuts.", 1),
+        ("Two shots: the cat, then the dog.", 2), ("The city in 3 scenes.", 3), ("A wide shot of the cat.", None),
+        ("The first shot shows two cats.", None), ("Shot on film, the cat.", None),
+    ],
+)
+def test_a_shot_count_in_so_many_words_is_read(prompt: str, count: int | None) -> None:
+    assert asked_shot_count(prompt) == count
+
+
+def test_an_asked_shot_count_is_kept_and_the_pictures_left_out_are_named() -> None:
+    one = plan("The cat sleeps on the sofa in one continuous shot, slow push in.")
+    assert len(one.shots) == 1 and one.shots[0].move == "push_in"
+    assert any("asks for 1 shot" in w and "are not shown" in w for w in one.details["warnings"])
+    two = plan("Two shots: image 3, then image 1.")
+    assert [s.reference for s in two.shots] == [2, 0]
+    assert any("image 2 is not shown" in w for w in two.details["warnings"])
+    assert len(plan("The cat, then the dog, then the bird.").shots) >= 3  # no count asked: every picture
