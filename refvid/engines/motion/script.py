@@ -238,8 +238,10 @@ def attach_direction(pieces: list[ShotText]) -> list[ShotText]:
     ("Slow push in. The cat sleeps."): that writer puts direction first, so each direction
     sentence goes to the shot after it.
     """
-    # Title lines are direction by the time they are folded; they say nothing about the style.
-    first = next((p for p in pieces if not p.title_like), None)
+    # Title lines ("A launch day story.", folded or all title words) say nothing about the
+    # writer's style; a shot sentence with a title word ("at the launch pad") does.
+    first = next((p for p in pieces if not (p.title_like and (p.direction_only or p.words <= vocab.TITLE_WORDS))),
+                 None)
     leads = first is not None and first.direction_only
     shots: list[ShotText] = []
     pending: list[ShotText] = []

@@ -134,6 +134,14 @@ def test_a_transition_sentence_between_shots_leads_out_of_the_one_before() -> No
     assert [s.transition_in for s in shots] == ["none", "whip"]
 
 
+def test_a_title_line_and_a_title_word_do_not_make_direction_go_forward() -> None:
+    script = read_prompt("A launch day story. The engineer stands at the launch pad. The camera slowly tracks "
+                         "to the right. Then the dog runs.", 2)
+    engineer = next(p for p in script.pieces if "engineer" in p.text)
+    assert engineer.moves == ["truck_right"] and engineer.amplitude == "small"
+    assert next(p for p in script.pieces if "dog" in p.text).moves == []
+
+
 def test_a_prompt_that_opens_with_direction_puts_each_direction_before_its_shot() -> None:
     shots = shots_for("Slow push in. The cat sleeps on the sofa. Pan right. The dog runs in the park.", 2)
     assert [s.move for s in shots[:2]] == ["push_in", "pan_right"]
