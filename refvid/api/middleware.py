@@ -25,6 +25,15 @@ class RequestIdMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
+        counted = False
+
+        def count() -> None:
+            # Every label has a bounded set of values: the method is normalised, the route is
+            # the matched template (never the raw path), and the status is the app's own.
+            nonlocal counted
+            counted = True
+            name = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.http_requests.labels(method_label(scope["method"]), name, str(status)).inc()
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -33,14 +42,15 @@ class RequestIdMiddleware:
                 headers = MutableHeaders(scope=message)
                 if "x-request-id" not in headers:
                     headers["x-request-id"] = scope["state"].get("job_id", request_id)
+                # Counted before the client can see the response, so a scrape it makes next
+                # (from any API process) already includes this request.
+                count()
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            # Every label has a bounded set of values: the method is normalised, the route is
-            # the matched template (never the raw path), and the status is the app's own.
-            route = scope.get("route")
-            name = getattr(route, "path", "unmatched")
-            self.metrics.http_requests.labels(method_label(scope["method"]), name, str(status)).inc()
+            if not counted:
+                count()
+            name = getattr(scope.get("route"), "path", "unmatched")
             self.metrics.http_seconds.labels(name).observe(time.perf_counter() - started)
