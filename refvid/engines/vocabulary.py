@@ -113,8 +113,13 @@ TRANSITION_STYLE = _table(
     ]
 )
 
+# The API's own amplitude names, said in words: "large movement", "small camera moves".
+_MOVEMENT = r"(?:camera )?(?:movements?|motions?|moves?)"
 AMPLITUDE_WORDS = _table(
     [
+        (rf"(?:large|big|bold|strong|lots of|plenty of|more) {_MOVEMENT}", "large"),
+        (rf"(?:medium|moderate|normal|some) {_MOVEMENT}", "medium"),
+        (rf"(?:small|minimal|little|tiny|less|not much|slight) {_MOVEMENT}", "small"),
         (r"dramatic\w*|fast|quick\w*|rapid\w*|energetic\w*|dynamic|sweeping|intense\w*|wild\w*|frantic\w*|action", "large"),
         (r"gentl\w*|slow\w*|subtl\w*|calm\w*|soft\w*|still|quiet\w*|serene|peaceful\w*|delicate\w*|barely", "small"),
     ]

@@ -73,6 +73,21 @@ def test_the_pace_of_a_camera_sentence_belongs_to_its_move() -> None:
     assert [s["movement_amplitude"] for s in shots[:2]] == ["small", "large"]
 
 
+@pytest.mark.parametrize(
+    ("words", "amplitude"),
+    [("Large movement.", "large"), ("Big camera moves.", "large"), ("Small movements.", "small"),
+     ("Minimal camera motion.", "small"), ("Medium movement.", "medium")],
+)
+def test_the_apis_amplitude_names_in_words_pace_the_video(words: str, amplitude: str) -> None:
+    # Said in a sentence of its own, it is about the whole video and is not a shot of its own.
+    result = plan(f"A cat sleeps. A dog runs. {words}", 2)
+    assert len(result.shots) == 2
+    assert [s["movement_amplitude"] for s in result.details["shots"]] == [amplitude] * 2
+    assert result.details["movement_amplitude"] == amplitude
+    inside = plan(f"A cat sleeps, pan left, {words.lower().rstrip('.')}.", 1).details["shots"][0]
+    assert inside["movement_amplitude"] == amplitude
+
+
 def test_unused_words_are_named_in_a_warning() -> None:
     result = plan("A cat, wide shot, close-up, push in, pan left, tilt up.", 1)
     warnings = " ".join(result.details["warnings"])
