@@ -18,7 +18,7 @@ def _table(entries: list[tuple[str, str]]) -> Table:
 
 # Phrases that start a new shot inside a sentence; kept with the text that follows them.
 SHOT_CUES = re.compile(
-    r"(?:,\s*|\s+|^)(?=\b(?:and then|then|cut(?:s|ting)? to|next|finally|"
+    r"(?:,\s*|\s+|^)(?=\b(?:and then|then|cut(?:s|ting)? to|next(?! to\b)|finally|"
     r"after that|afterwards|later|close[- ]?up on|meanwhile|"
     r"(?:whip(?:[- ]?pans?)?|swish(?: pans?)?|dissolv(?:e|es|ing)|cross[- ]?fad(?:e|es|ing)|"
     r"transition(?:s|ing)?|switch(?:es|ing)?|match[- ]cuts?) (?:in)?to\b(?! black))\b)"
@@ -135,6 +135,24 @@ GRADES = _table(
 )
 
 
+# Camera words the motion engine cannot honour, with the reason the plan gives: it moves a
+# camera over still pictures, so it cannot change where they were taken from, their focus
+# or what happens in them.
+_VIEWPOINT = "the camera moves over your pictures and cannot change the angle they were taken from"
+UNSUPPORTED = _table(
+    [
+        (r"bird'?s?[- ]eye(?: view| shot)?|overhead (?:shot|view|angle)|top[- ]down(?: view| shot)?|"
+         r"aerial (?:shot|view)|drone shot|low[- ]angle(?: shot| view)?|high[- ]angle(?: shot| view)?|"
+         r"worm'?s?[- ]eye(?: view| shot)?|pov(?: shot)?|point[- ]of[- ]view(?: shot)?|"
+         r"over[- ]the[- ]shoulder(?: shot)?|dutch angle|canted angle|fish[- ]?eye(?: lens)?",
+         _VIEWPOINT),
+        (r"rack focus|focus pull|pull focus|refocus\w*", "the pictures' focus cannot change"),
+        (r"time[- ]?lapse|hyper[- ]?lapse|reverse motion|in reverse|rewind\w*",
+         "the pictures themselves do not change over time"),
+        (r"split[- ]screen", "one picture (or one composite scene) fills the frame at a time"),
+    ]
+)
+
 # Words that make a sentence about the whole video rather than about one shot.
 WHOLE_VIDEO = re.compile(
     r"\b(?:throughout|whole (?:video|film|clip|thing)|entire (?:video|film|clip)|all (?:the )?shots|"
@@ -227,11 +245,17 @@ COLOUR_WORDS = {
 # A sentence made of these (with no mention and nothing a reference shows) is a title or a
 # mood line, not a shot: "A story of a summer trip.", "Our new collection."
 TITLE_WORDS = frozenset(
-    ["story", "stories", "tale", "journey", "adventure", "adventures", "collection", "introducing", "presenting", "presents", "welcome", "memories", "memory", "trip", "trips", "diary", "chronicle", "lookbook", "campaign", "launch", "teaser", "trailer", "montage", "highlights", "recap", "celebration", "ode", "edition", "season", "summer", "winter", "spring", "autumn", "fall", "holiday", "holidays", "vacation", "weekend", "day", "life", "moments", "moment", "our", "new", "presents", "brand", "dream", "dreams"]
+    ["story", "stories", "tale", "journey", "adventure", "adventures", "collection", "introducing", "presenting", "presents", "welcome", "memories", "memory", "trip", "trips", "diary", "chronicle", "lookbook", "campaign", "launch", "teaser", "trailer", "montage", "highlights", "recap", "celebration", "ode", "edition", "season", "summer", "winter", "spring", "autumn", "fall", "holiday", "holidays", "vacation", "weekend", "day", "life", "moments", "moment", "our", "new", "presents", "brand", "dream", "dreams", "commercial", "advert", "advertisement", "ad", "promo", "promotional", "reel", "showcase", "intro"]
 )
 # Words about light, mood and style: they direct every shot and name no subject.
 MOOD_WORDS = frozenset(
-    ["light", "lights", "lighting", "lit", "tones", "tone", "colours", "colors", "colour", "color", "palette", "mood", "moody", "atmosphere", "atmospheric", "vibe", "vibes", "feel", "feeling", "feelings", "aesthetic", "cinematic", "look", "looks", "style", "styled", "grade", "graded", "footage", "music", "soundtrack", "shadows", "contrast", "saturated", "desaturated", "bright", "glow", "glowing", "hazy", "haze", "vibrant", "muted", "pastel", "ambience", "ambiance"]
+    ["light", "lights", "lighting", "lit", "tones", "tone", "colours", "colors", "colour", "color", "palette", "mood", "moody", "atmosphere", "atmospheric", "vibe", "vibes", "feel", "feeling", "feelings", "aesthetic", "cinematic", "look", "looks", "style", "styled", "grade", "graded", "footage", "music", "soundtrack", "shadows", "contrast", "saturated", "desaturated", "bright", "glow", "glowing", "hazy", "haze", "vibrant", "muted", "pastel", "ambience", "ambiance",
+     # Feelings and production values: how it should feel, not what it shows.
+     "shaky", "wobbly", "upbeat", "epic", "playful", "joyful", "cheerful", "fun", "melancholic", "melancholy",
+     "romantic", "mysterious", "eerie", "elegant", "luxurious", "minimalist", "sleek", "stylish", "polished",
+     "professional", "dreamlike", "surreal", "whimsical", "suspenseful", "uplifting", "inspiring",
+     "inspirational", "emotional", "tender", "colorful", "colourful", "crisp", "photorealistic",
+     "realistic", "stunning", "gorgeous", "beautiful", "lush", "hd", "4k", "8k", "quality"]
 )
 
 
@@ -272,7 +296,8 @@ def any_match(table: Table, text: str) -> str | None:
 
 def strip_vocabulary(text: str) -> str:
     """``text`` without the words of every table: what is left describes the subject."""
-    for table in (FRAMINGS, MOVES, TRANSITIONS_IN, TRANSITIONS_OUT, TRANSITION_STYLE, AMPLITUDE_WORDS, GRADES):
+    for table in (UNSUPPORTED, FRAMINGS, MOVES, TRANSITIONS_IN, TRANSITIONS_OUT, TRANSITION_STYLE,
+                  AMPLITUDE_WORDS, GRADES):
         for pattern, _ in table:
             text = pattern.sub(" ", text)
     return text

@@ -74,6 +74,8 @@ def read_prompt(prompt: str, reference_count: int) -> Script:
         if carried:
             own.append(_read_piece(carried, number, reference_count, warnings))
         pieces += _join_sentence(own, whole_sentence=len(own) == 1)
+    for reason, words in vocab.all_matches(vocab.UNSUPPORTED, prompt):
+        warnings.append(f"{words!r} was not used: {reason}")
     ending = _ending(pieces)
     grade = _global(pieces, "grade") or "none"
     amplitude = _global(pieces, "amplitude")

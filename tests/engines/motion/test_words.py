@@ -124,3 +124,27 @@ def test_an_asked_shot_count_is_kept_and_the_pictures_left_out_are_named() -> No
     assert [s.reference for s in two.shots] == [2, 0]
     assert any("image 2 is not shown" in w for w in two.details["warnings"])
     assert len(plan("The cat, then the dog, then the bird.").shots) >= 3  # no count asked: every picture
+
+
+@pytest.mark.parametrize(
+    ("words", "why"),
+    [("bird's eye view", "angle"), ("low angle shot", "angle"), ("POV shot", "angle"), ("rack focus", "focus"),
+     ("time-lapse", "over time"), ("split screen", "one picture")],
+)
+def test_camera_words_the_engine_cannot_do_are_named_with_the_reason(words: str, why: str) -> None:
+    result = plan(f"A cat sleeps, {words}. A dog runs.", 2)
+    warning = next(w for w in result.details["warnings"] if repr(words) in w)
+    assert why in warning
+    # They describe the camera, not the subject: casting and the shot count are unchanged.
+    assert len(result.shots) == 2
+
+
+def test_next_to_is_a_place_not_a_new_shot() -> None:
+    result = plan("The cat sleeps next to the dog.", 2)
+    assert result.shots[0].text == "The cat sleeps next to the dog"
+
+
+def test_a_mood_line_is_not_a_shot_of_its_own() -> None:
+    for mood in ("Handheld camera, shaky.", "Upbeat, bright colors.", "Epic and stunning, 4K."):
+        result = plan(f"A cat sleeps. A dog runs. {mood}", 2)
+        assert len(result.shots) == 2, mood
