@@ -26,6 +26,12 @@ CONTENT = 100.0
 COVER = 50.0  # below one content match: a sentence about the cat keeps the cat
 REPEAT = 30.0  # the same reference twice in a row, unasked
 ORDER = 0.01  # tie-breaker: earlier shots take earlier references
+# A sentence naming several pictures by content shows the one it names first: its evidence
+# is lifted this far above the strongest other's (a picture matched by file name and by a
+# face must not outrank one named first), when its own is at least NAMED (a word that names
+# it: a person, a cat, a page or its file name; a colour alone is too loose).
+FIRST_NAMED = 0.3
+NAMED = 0.6
 
 # File-name words that say nothing about the content.
 _NAME_NOISE = frozenset(
@@ -130,6 +136,14 @@ class Wish:
     words: frozenset[str] = frozenset()
     back_to: bool = False
     continues: bool = False  # the same subject as the shot before ("Then a close-up.")
+    text: str = ""  # the shot's words as written: which picture it names first
+
+
+def named_at(text: str, words: Sequence[str]) -> int:
+    """Where ``text`` first says one of ``words`` (a word or its plural), or ``len(text)``."""
+    found = [m.start() for w in words if w
+             for m in [re.search(rf"\b{re.escape(w)}(?:e?s)?\b", text, re.IGNORECASE)] if m]
+    return min(found, default=len(text))
 
 
 def cast(
@@ -144,6 +158,9 @@ def cast(
     count = len(wishes)
     evidence = [[matcher(wish.words, r) if wish.words and not wish.mentions else Evidence(0.0, ()) for r in range(n)]
                 for wish in wishes]
+    first = [_first_named(wish, row) for wish, row in zip(wishes, evidence, strict=True)]
+    lift = [0.0 if f is None else max(e.strength for e in row) - row[f].strength + FIRST_NAMED
+            for f, row in zip(first, evidence, strict=True)]
     # "back to the man": the shot returns to an earlier one that shared a subject word.
     returns: dict[int, int] = {}
     for i, wish in enumerate(wishes):
@@ -161,6 +178,8 @@ def cast(
         elif wish.mentions:
             value += MENTION if r == wish.mentions[0] else -MENTION
         value += CONTENT * evidence[i][r].strength
+        if r == first[i]:
+            value += CONTENT * lift[i]
         if r == last and not (wish.mentions or evidence[i][r].strength > 0):
             value -= REPEAT
         return value
@@ -211,6 +230,15 @@ def cast(
             casts.append(Cast(r, "order" if r not in shown else "repeat"))
         shown.add(r)
     return _everyone(casts, n) if cover_first else casts
+
+
+def _first_named(wish: Wish, row: Sequence[Evidence]) -> int | None:
+    """The reference the shot's words name first, when they name more than one by content."""
+    named = [(named_at(wish.text, e.words), r) for r, e in enumerate(row) if e.strength > 0]
+    if len(named) < 2 or not wish.text:
+        return None
+    first = min(named)[1]
+    return first if row[first].strength >= NAMED else None
 
 
 _WEAKEST_FIRST = ("repeat", "only", "back to", "same subject", "order", "content", "mention")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from refvid.engines import vocabulary as vocab
-from refvid.engines.motion.casting import Cast, Matcher, Wish, cast, no_content
+from refvid.engines.motion.casting import Cast, Matcher, Wish, cast, named_at, no_content
 from refvid.engines.motion.script import Script, ShotText, attach_direction
 
 MIN_SHOT_FRAMES = 16  # 2/3 s: shorter shots read as flicker, not as a cut
@@ -153,7 +153,8 @@ def plan_shots(
 
 
 def _wish(piece: ShotText) -> Wish:
-    return Wish(tuple(piece.mentions), piece.mention_text, frozenset(piece.words), piece.back_to, piece.continues)
+    return Wish(tuple(piece.mentions), piece.mention_text, frozenset(piece.words), piece.back_to, piece.continues,
+                piece.text)
 
 
 def _fold_titles(script: Script, reference_count: int, matcher: Matcher) -> list[ShotText]:
@@ -204,19 +205,25 @@ def _place_fillers(
         return pieces, casts
     casts = list(casts)
     order = [i for i in range(len(pieces)) if i not in fillers]
+    named: dict[int, list[tuple[int, int]]] = {}  # sentence -> [(where it names the picture, filler)]
+    unnamed: list[int] = []
     for i in fillers:
         found = [(matcher(frozenset(pieces[k].words), casts[i].reference), -k) for k in order]
         evidence, minus_k = max(found, key=lambda item: (item[0].strength, item[1]), default=(None, 0))
         if casts[i].how == "order" and evidence is not None and evidence.strength > 0:
-            at = order.index(-minus_k) + 1
             casts[i] = Cast(casts[i].reference, "content", evidence.words)
-        elif order and _CLOSING.match(pieces[order[-1]].text):
-            at = len(order) - 1
+            named.setdefault(-minus_k, []).append((named_at(pieces[-minus_k].text, evidence.words), i))
         else:
-            at = len(order)
-        while 0 < at < len(order) and pieces[order[at]].continues:
+            unnamed.append(i)
+    for k, added in named.items():
+        at = order.index(k) + 1
+        while at < len(order) and pieces[order[at]].continues:
             at += 1  # "Then a close-up." stays with the shot it continues
-        order.insert(at, i)
+        # Several pictures named in one sentence follow it in the order it names them.
+        order[at:at] = [i for _, i in sorted(added)]
+    closing = bool(order) and bool(_CLOSING.match(pieces[order[-1]].text))
+    at = len(order) - 1 if closing else len(order)
+    order[at:at] = unnamed
     return [pieces[i] for i in order], [casts[i] for i in order]
 
 

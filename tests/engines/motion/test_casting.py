@@ -36,6 +36,22 @@ def test_people_and_cats_are_cast_by_what_the_photos_show(unnamed: list[Referenc
     assert shots == [(3, "content"), (1, "content"), (2, "order")]
 
 
+@pytest.mark.parametrize(
+    ("prompt", "order"),
+    [
+        ("A peaceful morning: coffee on the table, the cat sleeping, the woman getting ready.", [2, 3, 1]),
+        ("A commercial: the espresso, the astronaut enjoying it, the cat.", [2, 1, 3]),
+        ("Show the cat first, then the woman, and the coffee last.", [3, 1, 2]),
+    ],
+)
+def test_pictures_named_in_one_sentence_are_shown_in_the_order_named(
+    demo_refs: list[Reference], prompt: str, order: list[int]
+) -> None:
+    # The astronaut's picture answers to its file name and to a face; she must still not
+    # jump ahead of a picture the sentence names before her.
+    assert [image for image, _ in plan_images(prompt, demo_refs)] == order
+
+
 @pytest.mark.parametrize("who", ["the cameraman", "a cyclist", "the policewoman", "our barista", "the salesperson"])
 def test_people_words_not_in_any_list_still_find_the_person(unnamed: list[Reference], who: str) -> None:
     shots = plan_images(f"The cat sleeps. Then {who} stands still.", unnamed)
