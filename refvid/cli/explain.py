@@ -59,7 +59,7 @@ def explain(plan: dict[str, Any]) -> str:
             lines.append(f"  in / out:   {shot['transition_in']} / {shot.get('transition_out', '?')}")
         if "grade" in shot:
             lines.append(f"  grade:      {shot['grade']}")
-        drawn = _layers(layers)
+        drawn = _layers(layers, dolly_zoom=shot.get("move") == "dolly_zoom")
         if drawn:
             lines.append(f"  layers:     {drawn}")
         if shot.get("life"):
@@ -79,10 +79,12 @@ def explain(plan: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _layers(layers: dict[str, Any]) -> str:
+def _layers(layers: dict[str, Any], *, dolly_zoom: bool = False) -> str:
     """How a layered shot is drawn; empty for a plain flat shot (a flat one with a reason says why)."""
     mode = layers.get("mode", "flat")
     parallax = f"background moves {float(layers.get('parallax', 0)) * 100:.0f}% less than the subject"
+    if dolly_zoom:
+        parallax = "the subject holds still while the background zooms in (dolly zoom)"
     if mode == "parallax":
         return f"subject of {layers['subject_matte']} cut out over its filled background; {parallax}"
     if mode == "composite":

@@ -6,7 +6,9 @@ or 16 % (large) of the frame's width in a 2 s shot, or the window's width change
 much for zooms, growing with the square root of longer shots. It is capped only so that the
 motion stays jerk-free: the peak third difference of a corner's position (the change of
 frame-to-frame acceleration) stays under ``MAX_JERK`` output pixels, so short shots move
-less. An orbit turns the picture's plane about its vertical axis (a perspective yaw, drawn
+less. A dolly zoom holds the subject's framing while the background alone zooms in, by
+more than a push-in would travel (it needs a cut-out subject: layered shots only). An
+orbit turns the picture's plane about its vertical axis (a perspective yaw, drawn
 as a homography) while sliding against the turn; a second move in the same sentence
 ("push in, then pan right") follows the first with an overlap, so the camera never stops.
 """
@@ -32,6 +34,7 @@ ORBIT_YAW = {"small": math.radians(8), "medium": math.radians(14), "large": math
 MAX_JERK = 0.05  # output px / frame^3 at the frame's corners (peak; RMS is 0.7x)
 MAX_ACCELERATION = 1.2  # output px / frame^2: a bound the jerk cap keeps far below for real shots
 MAX_ZOOM = 0.45
+DOLLY_ZOOM = 2.5  # a dolly zoom's background zooms this many times a push-in's travel (the effect is the point)
 SECOND_MOVE_AT = 0.4  # a compound move's second part starts at 40 % of the shot ...
 FIRST_MOVE_UNTIL = 0.6  # ... while the first eases out until 60 %
 SWAY_ACCELERATION = 0.125  # output px / frame^2: handheld sway stays gentle
@@ -61,6 +64,14 @@ class CameraPath:
     sway: tuple[Sway, ...] = field(default_factory=tuple)
     then: Window | None = None  # a second move's end: start -> end, then end -> then
     overlap: tuple[float, float] = (SECOND_MOVE_AT, FIRST_MOVE_UNTIL)  # second starts, first ends
+    background: tuple[Window, Window] | None = None  # a dolly zoom: the background's own start and end
+
+    def background_at(self, frame: float) -> Window | None:
+        """Where a dolly zoom's background looks on ``frame`` (None: it follows the camera)."""
+        if self.background is None:
+            return None
+        t = min(max(frame / (self.frames - 1) if self.frames > 1 else 0.0, 0.0), 1.0)
+        return self.background[0].lerp(self.background[1], ease(t))
 
     def at(self, frame: float) -> Window:
         """The window on ``frame`` (0 = first visible frame of the shot; fractions for motion blur)."""
@@ -95,6 +106,8 @@ class CameraPath:
         if self.then is not None:
             travel += corner_travel(self.end, self.then, aspect, output_width) / output_width
             scale += abs(1 - self.then.w / self.end.w)
+        if self.background is not None:
+            scale = max(scale, abs(1 - self.background[1].w / self.background[0].w))
         return max(travel, scale)
 
     def to_dict(self) -> dict[str, object]:
@@ -107,6 +120,8 @@ class CameraPath:
         }
         if self.then is not None:
             data["then"] = win(self.then)
+        if self.background is not None:
+            data["background"] = [win(w) for w in self.background]
         return data
 
 
@@ -133,7 +148,12 @@ def plan_path(
     if then_move is None:
         start, end, sway = _move(move, base, area, aspect, amplitude, share, fps, output_width, rng)
         start, end = _limit_jerk(start, end, frames - 1, aspect, output_width)
-        return CameraPath(start, end, frames, fps, sway)
+        background = None
+        if move == "dolly_zoom":
+            # The subject holds still while the world behind it closes in (dolly out, zoom in).
+            zoomed = fit_window(Window(base.cx, base.cy, base.w * (1 - min(MAX_ZOOM, DOLLY_ZOOM * share))), area, aspect)
+            background = _limit_jerk(start, zoomed, frames - 1, aspect, output_width)
+        return CameraPath(start, end, frames, fps, sway, background=background)
     # Two moves share the shot: each gets a little over half of the travel and of the time.
     start, middle, _ = _move(move, base, area, aspect, amplitude, share * 0.6, fps, output_width, rng)
     start, middle = _limit_jerk(start, middle, int((frames - 1) * FIRST_MOVE_UNTIL), aspect, output_width)
@@ -185,8 +205,8 @@ def _move(
         start = end = Window(base.cx, base.cy, base.w * (1 - 4 * SHAKE_WIDTH * strength))
         sway = _sway(strength, fps, output_width, rng)
         angle_margin = sum(abs(s.dangle) for s in sway)
-    elif move == "static":
-        start = end = base
+    elif move in ("static", "dolly_zoom"):
+        start = end = base  # a dolly zoom's subject holds its framing; its background moves (plan_path)
     else:
         raise ValueError(f"unknown camera move {move!r}")
     return fit_window(start, area, aspect, angle_margin), fit_window(end, area, aspect, angle_margin), sway

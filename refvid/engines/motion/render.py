@@ -147,6 +147,7 @@ class MotionEngine:
                 shot.transition_in, shot.transition_frames = "cut", 0
             if _pans_across(shot, layouts[shot.reference], aspect):
                 shot.move = "pan_left" if rng.random() < 0.5 else "pan_right"
+            _dolly_zoom_or_push_in(shot, stagings[i], i + 1, script.warnings)
 
         timeline = Timeline.build(
             [shot.start for shot in shots],
@@ -228,6 +229,23 @@ class MotionEngine:
         if not isinstance(plan, MotionPlan):
             plan = self.plan(request, references)
         return _render(plan, references, progress, cancelled)
+
+
+def _dolly_zoom_or_push_in(shot: Shot, staging: Staging, number: int, warnings: list[str]) -> None:
+    """A dolly zoom moves the background apart from the subject: a flat shot gets a push-in instead."""
+    if "dolly_zoom" not in (shot.move, shot.then_move):
+        return
+    if staging.layered and shot.then_move is None:
+        return
+    why = ("it is a move of its own, not one of two" if staging.layered
+           else "it needs a subject cut out from its background, and this shot is a flat picture")
+    words = shot.said.get("move", ["dolly zoom"])
+    said = next((w for w in words if "zoom" in w.lower() or "vertigo" in w.lower()), words[0])
+    warnings.append(f"shot {number}: {said!r} is shown as a push in: {why}")
+    if shot.move == "dolly_zoom":
+        shot.move = "push_in"
+    else:
+        shot.then_move = "push_in"
 
 
 def _transition_out(shots: list[Shot], index: int, ending: str | None) -> str:

@@ -41,7 +41,7 @@ def draw(
     path = plan.paths[shown.shot]
     window = path.at(shown.local_frame)
     if source.layers is not None:
-        _draw_layers(shown, plan, source, spec, out, scratch, window, path.at(0))
+        _draw_layers(shown, plan, source, spec, out, scratch, window, path.at(0), path.background_at(shown.local_frame))
     else:
         speed = _corner_speed(path, shown.local_frame, spec)
         if shown.whip or speed <= BLUR_FROM_SPEED:
@@ -61,19 +61,20 @@ def draw(
 
 def _draw_layers(
     shown: Appearance, plan: MotionPlan, source: Source, spec: VideoSpec, out: np.ndarray,
-    scratch: dict[str, np.ndarray], window: Window, rest: Window,
+    scratch: dict[str, np.ndarray], window: Window, rest: Window, own_background: Window | None = None,
 ) -> None:
     """Composite a layered shot (plate, subject, life) for this frame; the plate moves less than the subject."""
     assert source.layers is not None
     staging = plan.stagings[shown.shot]
+    behind = background_window(window, rest, staging.strength) if own_background is None else own_background
     if shown.whip:
         offset = shown.whip * window.w
         window = Window(window.cx + offset, window.cy, window.w, window.angle)
-        rest = Window(rest.cx + offset, rest.cy, rest.w, rest.angle)
+        behind = Window(behind.cx + offset, behind.cy, behind.w, behind.angle)
     luma = window_matrix(window, source.scale, spec.width, spec.height)
     y, u, v = i420_planes(out)
     person = plan.people[shown.shot]
-    back = window_matrix(background_window(window, rest, staging.strength), source.scale, spec.width, spec.height)
+    back = window_matrix(behind, source.scale, spec.width, spec.height)
     subject = luma
     motion = plan.motions[shown.shot]
     if person is not None:

@@ -148,3 +148,14 @@ def test_a_mood_line_is_not_a_shot_of_its_own() -> None:
     for mood in ("Handheld camera, shaky.", "Upbeat, bright colors.", "Epic and stunning, 4K."):
         result = plan(f"A cat sleeps. A dog runs. {mood}", 2)
         assert len(result.shots) == 2, mood
+
+
+def test_a_dolly_zoom_on_a_flat_picture_is_a_push_in_with_the_reason() -> None:
+    result = plan("A cat, dolly zoom.", 1)
+    shot = result.details["shots"][0]
+    assert shot["layers"]["mode"] == "flat", "the synthetic pictures have no subject to cut out"
+    assert shot["move"] == "push_in"
+    assert any("'dolly zoom' is shown as a push in" in w for w in result.details["warnings"])
+    both = plan("A cat, dolly zoom, then pan left.", 1).details
+    assert both["shots"][0]["move"] == "push_in"
+    assert any("not one of two" in w or "flat picture" in w for w in both["warnings"])
