@@ -114,7 +114,7 @@ class MotionEngine:
         all_layouts = {i: canvas_layout(r.width, r.height, aspect, spec.width) for i, r in enumerate(references)}
         cuts = analyse_references(references, range(len(references)), script.warnings)
         stagings = stage_shots(shots, references, cuts, amplitudes, all_layouts, request.prompt, script.warnings,
-                               matcher)
+                               matcher, analyses)
         unshown = unshown_warning(script, {s.reference for s in shots} | {i for st in stagings for i in st.subjects},
                                   len(references))
         if unshown:

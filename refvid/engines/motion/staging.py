@@ -22,6 +22,7 @@ from refvid.engines.motion.layers import PARALLAX_STRENGTH, Placement, place_sub
 from refvid.engines.motion.shots import Shot
 from refvid.references import Reference
 from refvid.vision.cutout import Cutout, cutout
+from refvid.vision.detect import Analysis
 from refvid.vision.models import ModelMissing
 
 # "in", "on", "at" ... before a place: "the man from image 1 on the bench of image 3".
@@ -34,6 +35,9 @@ BLEND_WORDS: Final = re.compile(
     r"(?:scene|shot|frame|picture|place)|(?:together )?in (?:one|a single|the same) (?:scene|shot|frame)|"
     r"all together|composite)\b", re.IGNORECASE)
 MAX_SUBJECTS: Final = 3
+# A face or animal face covering this share of a picture shown as a shot makes it a portrait
+# (the cat's face in its close-up covers ~4 %; a face in a street scene well under 1 %).
+CLOSE_UP_SHARE: Final = 0.02
 _WORD: Final = re.compile(r"[^\W\d_]{2,}")
 PLACE_GAP_WORDS: Final = 5  # "at the launch pad of the rocket": the place word is this near its place
 _CLAUSE_BREAK: Final = re.compile(r"[,;:]|\b(?:while|and|but|as|then|when|where|who|which)\b", re.IGNORECASE)
@@ -84,7 +88,8 @@ def analyse_references(references: Sequence[Reference], used: Sequence[int],
     return cuts
 
 
-def composite_request(text: str, reference_count: int, matcher: Matcher = no_content) -> tuple[list[int], int] | None:
+def composite_request(text: str, reference_count: int, matcher: Matcher = no_content,
+                      exclude: frozenset[int] = frozenset()) -> tuple[list[int], int] | None:
     """(subjects, place) when a shot's words put referenced subjects into another reference's place.
 
     By mention ("the man from image 1 on the bench of image 3"): the last reference named is
@@ -94,14 +99,15 @@ def composite_request(text: str, reference_count: int, matcher: Matcher = no_con
     cup while her cat watches" puts nobody in the cat's picture): a place word must come after
     the last subject is named and lead to the place within a few words, in the same clause.
     """
-    named = _mentioned(text, reference_count)
+    named = [n for n in _mentioned(text, reference_count) if n[2] not in exclude]
     asked = _subjects_and_place(named, text, strict=False)
     if asked is not None or matcher is no_content or reference_count < 2:
         return asked
     for match in _WORD.finditer(text):
         strengths = [matcher(frozenset([match.group(0).lower()]), i).strength for i in range(reference_count)]
         best = max(strengths)
-        if best > 0 and strengths.count(best) == 1:  # a word two pictures answer to names neither
+        if best > 0 and strengths.count(best) == 1 and strengths.index(best) not in exclude:
+            # (a word two pictures answer to names neither)
             named.append((match.start(), match.end(), strengths.index(best)))
     return _subjects_and_place(named, text, strict=True)
 
@@ -150,10 +156,13 @@ def stage_shots(
     prompt: str,
     warnings: list[str],
     matcher: Matcher = no_content,
+    analyses: Sequence[Analysis] | None = None,
 ) -> list[Staging]:
     """How each shot is drawn. Composite shots get the place as their reference (mutating ``shots``).
 
-    ``matcher`` lets a sentence name its subject and place by content, not only by mention.
+    ``matcher`` lets a sentence name its subject and place by content, not only by mention;
+    ``analyses`` (the references' detections) keep a close-up of a face or an animal from
+    being used as a place.
     """
     blend_all = bool(BLEND_WORDS.search(prompt))
     for i in sorted({shot.reference for shot in shots}):
@@ -162,7 +171,8 @@ def stage_shots(
     stagings = []
     for number, (shot, amplitude) in enumerate(zip(shots, amplitudes, strict=True), start=1):
         strength = PARALLAX_STRENGTH.get(amplitude, PARALLAX_STRENGTH["medium"])
-        staged = _composite(shot, references, cuts, layouts, strength, blend_all, number, warnings, matcher)
+        staged = _composite(shot, references, cuts, layouts, strength, blend_all, number, warnings, matcher,
+                            analyses)
         if staged is None:
             cut = cuts.get(shot.reference)
             if cut is not None and cut.usable:
@@ -176,7 +186,7 @@ def stage_shots(
 
 def _composite(shot: Shot, references: Sequence[Reference], cuts: dict[int, Cutout],
                layouts: dict[int, CanvasLayout], strength: float, blend_all: bool, number: int,
-               warnings: list[str], matcher: Matcher) -> Staging | None:
+               warnings: list[str], matcher: Matcher, analyses: Sequence[Analysis] | None = None) -> Staging | None:
     asked = composite_request(shot.text, len(references), matcher)
     if asked is None and blend_all and BLEND_WORDS.search(shot.text) and cuts:
         # "blend them into one scene": the place is the shot's own reference unless it is a
@@ -189,6 +199,16 @@ def _composite(shot: Shot, references: Sequence[Reference], cuts: dict[int, Cuto
     if asked is None:
         return None
     subjects, place = asked
+    portraits: set[int] = set()
+    while analyses is not None and _close_up(cuts.get(place), analyses[place]):
+        # A portrait is no place: the scene is the picture the sentence names before it, if any.
+        portraits.add(place)
+        retry = composite_request(shot.text, len(references), matcher, frozenset(portraits))
+        if retry is None:
+            warnings.append(f"shot {number}: image {place + 1} is a close-up of its subject, not a place to put "
+                            f"image(s) {[i + 1 for i in subjects]} into: no composite")
+            return None
+        subjects, place = retry
     usable = [i for i in subjects if i in cuts and cuts[i].usable][:MAX_SUBJECTS]
     skipped = [i + 1 for i in subjects if i not in usable]
     if skipped:
@@ -207,6 +227,15 @@ def _composite(shot: Shot, references: Sequence[Reference], cuts: dict[int, Cuto
         placements.append(Placement(p.x0 + layout.image.x0, p.y0 + layout.image.y0, p.scale, p.width, p.height))
     shot.reference = place
     return Staging("composite", strength, tuple(usable), place, tuple(placements))
+
+
+def _close_up(cut: Cutout | None, analysis: Analysis) -> bool:
+    """A picture shown as a shot whose face or animal face is large: a portrait, not a place."""
+    if cut is None or cut.usable:
+        return False  # a subject that can be cut out leaves a place behind it (its plate)
+    area = analysis.width * analysis.height
+    found = (*analysis.faces, *analysis.cats)
+    return any((f.box.x1 - f.box.x0) * (f.box.y1 - f.box.y0) >= CLOSE_UP_SHARE * area for f in found)
 
 
 def framing_subject(staging: Staging, layout: CanvasLayout) -> Subject | None:

@@ -107,6 +107,24 @@ def test_the_plan_shows_the_layers(demo_refs: list[Reference]) -> None:
     assert cutouts[1]["kind"] == "person" and cutouts[1]["presentation"] == "cutout"
 
 
+@pytest.mark.parametrize(
+    ("prompt", "scene"),
+    [
+        # The cat's close-up is named last, where the place would be: the scene is the table.
+        ("The woman from image 1 sits at the table with the cup from image 2, the cat from image 3 on her lap.", 2),
+        ("Image 1 stands in front of image 3.", None),
+    ],
+)
+def test_a_close_up_of_an_animal_is_never_the_place(demo_refs: list[Reference], prompt: str, scene: int | None) -> None:
+    plan = MotionEngine().plan(request(prompt, 3), demo_refs)
+    layers = plan.details["shots"][0]["layers"]  # type: ignore[index]
+    if scene is None:
+        assert layers["mode"] != "composite"
+        assert any("image 3 is a close-up" in w for w in plan.details["warnings"])  # type: ignore[union-attr]
+    else:
+        assert layers["mode"] == "composite" and layers["scene"] == f"image {scene}", layers
+
+
 def test_an_analysis_failure_leaves_the_shot_flat_with_the_reason() -> None:
     noise = np.random.default_rng(4).integers(0, 256, (480, 640, 3), dtype=np.uint8)
     plan = MotionEngine().plan(request("image 1, push in", 1), [Reference(0, noise, "noise")])
