@@ -56,7 +56,8 @@ MENTION_PATTERNS = [
 
 FRAMINGS = _table(
     [
-        (r"extreme close[- ]?up|close[- ]?ups?|closeup|detail(?: shot)?|macro|tight shot|up close", "close-up"),
+        (r"extreme close[- ]?up|close[- ]?ups?|closeup|detail(?: shot)?|macro|tight shot|up close|"
+         r"(?<=in on )(?:(?:the|her|his|their|its) )?(?:\w+'s )?(?:face|eyes)", "close-up"),
         (r"medium(?: close[- ]?up)?(?: shot)?|mid[- ]shot|waist[- ]up|half[- ]body", "medium"),
         (r"wide(?: shot| angle)?|establishing(?: shot)?|full shot|long shot|panoram\w*|landscape shot", "wide"),
     ]
@@ -135,6 +136,17 @@ GRADES = _table(
     ]
 )
 
+
+# The frame's shape said in words; the request's ``aspect_ratio`` decides it, so a prompt that
+# asks for another is told so.
+ASPECT_WORDS = _table(
+    [
+        (r"9\s*:\s*16|vertical (?:video|format|frame|reel)|portrait (?:mode|format|orientation)|"
+         r"(?:instagram|tiktok|youtube) (?:reels?|shorts?|story|stories)", "9:16"),
+        (r"16\s*:\s*9|widescreen|horizontal (?:video|format|frame)|landscape (?:mode|format|orientation)", "16:9"),
+        (r"1\s*:\s*1|square (?:video|format|frame)", "1:1"),
+    ]
+)
 
 # Camera words the motion engine cannot honour, with the reason the plan gives: it moves a
 # camera over still pictures, so it cannot change where they were taken from, their focus
@@ -246,7 +258,8 @@ COLOUR_WORDS = {
 # A sentence made of these (with no mention and nothing a reference shows) is a title or a
 # mood line, not a shot: "A story of a summer trip.", "Our new collection."
 TITLE_WORDS = frozenset(
-    ["story", "stories", "tale", "journey", "adventure", "adventures", "collection", "introducing", "presenting", "presents", "welcome", "memories", "memory", "trip", "trips", "diary", "chronicle", "lookbook", "campaign", "launch", "teaser", "trailer", "montage", "highlights", "recap", "celebration", "ode", "edition", "season", "summer", "winter", "spring", "autumn", "fall", "holiday", "holidays", "vacation", "weekend", "day", "life", "moments", "moment", "our", "new", "presents", "brand", "dream", "dreams", "commercial", "advert", "advertisement", "ad", "promo", "promotional", "reel", "showcase", "intro"]
+    ["story", "stories", "tale", "journey", "adventure", "adventures", "collection", "introducing", "presenting", "presents", "welcome", "memories", "memory", "trip", "trips", "diary", "chronicle", "lookbook", "campaign", "launch", "teaser", "trailer", "montage", "highlights", "recap", "celebration", "ode", "edition", "season", "summer", "winter", "spring", "autumn", "fall", "holiday", "holidays", "vacation", "weekend", "day", "life", "moments", "moment", "our", "new", "presents", "brand", "dream", "dreams", "commercial", "advert", "advertisement", "ad", "promo", "promotional", "reel", "showcase", "intro",
+     "social", "media", "instagram", "tiktok", "youtube", "shorts", "vertical", "horizontal", "widescreen", "format"]
 )
 # Words about light, mood and style: they direct every shot and name no subject.
 MOOD_WORDS = frozenset(

@@ -159,3 +159,17 @@ def test_a_dolly_zoom_on_a_flat_picture_is_a_push_in_with_the_reason() -> None:
     both = plan("A cat, dolly zoom, then pan left.", 1).details
     assert both["shots"][0]["move"] == "push_in"
     assert any("not one of two" in w or "flat picture" in w for w in both["warnings"])
+
+
+def test_a_frame_shape_in_the_prompt_that_the_request_does_not_ask_for_is_named() -> None:
+    warnings = plan("A vertical video for TikTok. A cat sleeps. A dog runs.", 2).details["warnings"]
+    assert any("'vertical video' was not used: aspect_ratio is '16:9'" in w and "'9:16'" in w for w in warnings)
+    assert len(plan("A vertical video for TikTok. A cat sleeps. A dog runs.", 2).shots) == 2, "not a shot of its own"
+    quiet = plan("A 9:16 reel. A cat sleeps.", 1, aspect_ratio="9:16").details["warnings"]
+    assert not any("aspect_ratio" in w for w in quiet)
+
+
+def test_pushing_in_on_a_face_ends_on_a_close_up() -> None:
+    for words in ("The camera pushes in on her face.", "Zoom in on the cat's eyes."):
+        shot = plan(f"A cat sleeps. {words}", 1).shots[0]
+        assert (shot.framing, shot.move) == ("close-up", "push_in"), words
