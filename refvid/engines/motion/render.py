@@ -111,9 +111,9 @@ class MotionEngine:
             )
         amplitudes = [_shot_amplitude(shot, request.movement_amplitude, amplitude, script.warnings, n)
                       for n, shot in enumerate(shots, start=1)]
-        for shape, words in vocab.all_matches(vocab.ASPECT_WORDS, request.prompt):
+        for shape, said in vocab.all_matches(vocab.ASPECT_WORDS, request.prompt):
             if shape != request.aspect_ratio:
-                script.warnings.append(f"{words!r} was not used: aspect_ratio is {request.aspect_ratio!r} "
+                script.warnings.append(f"{said!r} was not used: aspect_ratio is {request.aspect_ratio!r} "
                                        f"(set aspect_ratio to {shape!r} for that frame)")
                 break
         all_layouts = {i: canvas_layout(r.width, r.height, aspect, spec.width) for i, r in enumerate(references)}
