@@ -148,6 +148,17 @@ ASPECT_WORDS = _table(
     ]
 )
 
+# Things people and animals do that a camera over a still picture cannot show (states such as
+# smiling, looking or sleeping are what the picture already shows, so they are not listed).
+ACTIONS = re.compile(
+    r"\b(?:walk(?:s|ing)?|runs?|running|jump(?:s|ing)?|danc(?:e|es|ing)|wav(?:e|es|ing)|"
+    r"winks?|winking|nod(?:s|ding)?|drink(?:s|ing)?|eat(?:s|ing)?|pick(?:s|ing)? up|throw(?:s|ing)?|"
+    r"kick(?:s|ing)?|fl(?:y|ies|ying)|swim(?:s|ming)?|climb(?:s|ing)?|sits? down|stands? up|"
+    r"turn(?:s|ing)? (?:her|his|its|their) head|hug(?:s|ging)?|kiss(?:es|ing)?|clap(?:s|ping)?|"
+    r"talk(?:s|ing)?|speak(?:s|ing)?|sing(?:s|ing)?|play(?:s|ing) (?:the|a|with)|pour(?:s|ing)?|sip(?:s|ping)?)\b",
+    re.IGNORECASE,
+)
+
 # Camera words the motion engine cannot honour, with the reason the plan gives: it moves a
 # camera over still pictures, so it cannot change where they were taken from, their focus
 # or what happens in them.

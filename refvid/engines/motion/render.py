@@ -111,6 +111,11 @@ class MotionEngine:
             )
         amplitudes = [_shot_amplitude(shot, request.movement_amplitude, amplitude, script.warnings, n)
                       for n, shot in enumerate(shots, start=1)]
+        acts = list(dict.fromkeys(m.group(0).lower() for m in vocab.ACTIONS.finditer(request.prompt)))
+        if acts:
+            script.warnings.append(
+                f"{', '.join(repr(a) for a in acts)} not acted out: this engine moves a camera over your pictures "
+                "and gives people a sway, breathing and blinks; the wan engine generates motion")
         for shape, said in vocab.all_matches(vocab.ASPECT_WORDS, request.prompt):
             if shape != request.aspect_ratio:
                 script.warnings.append(f"{said!r} was not used: aspect_ratio is {request.aspect_ratio!r} "

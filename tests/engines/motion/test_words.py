@@ -173,3 +173,12 @@ def test_pushing_in_on_a_face_ends_on_a_close_up() -> None:
     for words in ("The camera pushes in on her face.", "Zoom in on the cat's eyes."):
         shot = plan(f"A cat sleeps. {words}", 1).shots[0]
         assert (shot.framing, shot.move) == ("close-up", "push_in"), words
+
+
+def test_actions_the_camera_cannot_show_are_named_once() -> None:
+    warnings = plan("The man walks in and waves. Then the dog runs and the man waves again.", 2).details["warnings"]
+    acts = [w for w in warnings if "not acted out" in w]
+    assert len(acts) == 1 and all(f"'{a}'" in acts[0] for a in ("walks", "waves", "runs"))
+    assert "wan engine" in acts[0]
+    # States a picture already shows are not actions to warn about.
+    assert not any("not acted out" in w for w in plan("The cat sleeps. The woman smiles.", 2).details["warnings"])
