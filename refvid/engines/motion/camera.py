@@ -34,6 +34,7 @@ ORBIT_YAW = {"small": math.radians(8), "medium": math.radians(14), "large": math
 MAX_JERK = 0.05  # output px / frame^3 at the frame's corners (peak; RMS is 0.7x)
 MAX_ACCELERATION = 1.2  # output px / frame^2: a bound the jerk cap keeps far below for real shots
 MAX_ZOOM = 0.45
+ORBIT_SWEEP = 2.0  # around a cut-out subject, the background sweeps this many times a pan's travel
 DOLLY_ZOOM = 2.5  # a dolly zoom's background zooms this many times a push-in's travel (the effect is the point)
 SECOND_MOVE_AT = 0.4  # a compound move's second part starts at 40 % of the shot ...
 FIRST_MOVE_UNTIL = 0.6  # ... while the first eases out until 60 %
@@ -108,6 +109,7 @@ class CameraPath:
             scale += abs(1 - self.then.w / self.end.w)
         if self.background is not None:
             scale = max(scale, abs(1 - self.background[1].w / self.background[0].w))
+            travel = max(travel, corner_travel(*self.background, aspect, output_width) / output_width)
         return max(travel, scale)
 
     def to_dict(self) -> dict[str, object]:
@@ -141,15 +143,30 @@ def plan_path(
     output_width: int,
     rng: np.random.Generator,
     then_move: str | None = None,
+    layered: bool = False,
 ) -> CameraPath:
-    """The camera path of one shot: ``move`` (then ``then_move``) around the resting window ``base``."""
+    """The camera path of one shot: ``move`` (then ``then_move``) around the resting window ``base``.
+
+    ``layered``: the shot has a cut-out subject over a filled background, so an orbit can
+    hold the subject in the middle while the world behind it sweeps the other way.
+    """
     seconds = max(frames, 1) / fps
     share = TRAVEL[amplitude] * math.sqrt(seconds / 2)
     if then_move is None:
         start, end, sway = _move(move, base, area, aspect, amplitude, share, fps, output_width, rng)
         start, end = _limit_jerk(start, end, frames - 1, aspect, output_width)
         background = None
-        if move == "dolly_zoom":
+        if move == "orbit" and layered:
+            # Around a subject the camera keeps in the middle, what is behind it sweeps across the
+            # frame against the camera's travel: the look of an arc shot (the turn of the picture's
+            # plane is left out, since the layers are drawn with affine warps).
+            sign = -1.0 if end.yaw > 0 else 1.0
+            rest = fit_window(base, area, aspect)
+            behind = _slide(base, area, aspect, share * ORBIT_SWEEP, sign, horizontal=True,
+                            strength={"small": 0.5, "medium": 1.0, "large": 1.9}[amplitude])
+            start = end = rest
+            background = _limit_jerk(*behind, frames - 1, aspect, output_width)
+        elif move == "dolly_zoom":
             # The subject holds still while the world behind it closes in (dolly out, zoom in).
             zoomed = fit_window(Window(base.cx, base.cy, base.w * (1 - min(MAX_ZOOM, DOLLY_ZOOM * share))), area, aspect)
             background = _limit_jerk(start, zoomed, frames - 1, aspect, output_width)

@@ -167,11 +167,12 @@ class MotionEngine:
             fade_out=ENDING_FADE_FRAMES if script.ending == "fade" else 0,
         )
         paths = []
-        for shot, span, shot_amplitude, base, area in zip(shots, timeline.spans, amplitudes, bases, areas, strict=True):
+        for shot, span, shot_amplitude, base, area, staging in zip(shots, timeline.spans, amplitudes, bases, areas,
+                                                                    stagings, strict=True):
             paths.append(
                 plan_path(
                     shot.move, base, area, aspect, shot_amplitude,
-                    span.last - span.first, spec.fps, spec.width, rng, shot.then_move,
+                    span.last - span.first, spec.fps, spec.width, rng, shot.then_move, staging.layered,
                 )
             )
         people = [_person(staging, cuts, layouts[shot.reference]) for shot, staging in zip(shots, stagings, strict=True)]

@@ -65,8 +65,31 @@ def test_subject_and_background_move_at_the_planned_ratio_in_the_decoded_video(t
     assert max(abs(r - planned) for r in ratios) < 0.15, ratios
 
 
-def _wall_scale(a: np.ndarray, b: np.ndarray, keep_out: np.ndarray) -> float:
-    """How much the wall grows from ``a`` to ``b`` (similarity fitted to ORB matches off the subject)."""
+def _speckled_ball() -> np.ndarray:
+    """The ball on its wall, with speckles on the wall (not the ball) for the feature matcher to follow."""
+    picture = _ball_on_a_wall()
+    speckles = np.random.default_rng(3).random(picture.shape[:2]) < 0.01
+    speckles &= picture[:, :, 0].astype(int) - picture[:, :, 2] < 0
+    picture[cv2.dilate(speckles.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = (245, 245, 230)
+    return picture
+
+
+def _ball(frame: np.ndarray) -> tuple[float, float, float]:
+    """Centre and area of the orange ball in a decoded frame."""
+    orange = frame[:, :, 0].astype(int) - frame[:, :, 2] > 40
+    ys, xs = np.nonzero(orange)
+    return float(xs.mean()), float(ys.mean()), float(orange.sum())
+
+
+def _off_the_ball(*frames: np.ndarray) -> np.ndarray:
+    orange = np.zeros(frames[0].shape[:2], bool)
+    for frame in frames:
+        orange |= frame[:, :, 0].astype(int) - frame[:, :, 2] > 40
+    return cv2.dilate(orange.astype(np.uint8), np.ones((41, 41), np.uint8)) > 0
+
+
+def _wall_motion(a: np.ndarray, b: np.ndarray, keep_out: np.ndarray) -> np.ndarray:
+    """The similarity (2x3) taking the wall in ``a`` to ``b``, fitted to ORB matches off the subject."""
     orb = cv2.ORB_create(2000)
     mask = np.where(keep_out, 0, 255).astype(np.uint8)
     ka, da = orb.detectAndCompute(cv2.cvtColor(a, cv2.COLOR_RGB2GRAY), mask)
@@ -76,31 +99,34 @@ def _wall_scale(a: np.ndarray, b: np.ndarray, keep_out: np.ndarray) -> float:
     dst = np.float32([kb[m.trainIdx].pt for m in matches])
     matrix, inliers = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=2.0)
     assert matrix is not None and int(inliers.sum()) > 40
-    return float(np.hypot(matrix[0, 0], matrix[1, 0]))
+    return matrix
 
 
 def test_a_dolly_zoom_holds_the_subject_while_the_background_zooms_in(tmp_path: Path) -> None:
     request = GenerationRequest(prompt="The orange ball, dolly zoom.", image_urls=["x"], seed=5, duration=5, bgm=False,
                                 movement_amplitude="large")
-    picture = _ball_on_a_wall()
-    # Speckles on the wall (not on the ball) give the feature matcher corners to follow.
-    speckles = np.random.default_rng(3).random(picture.shape[:2]) < 0.01
-    speckles &= picture[:, :, 0].astype(int) - picture[:, :, 2] < 0
-    picture[cv2.dilate(speckles.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = (245, 245, 230)
-    result = generate(request, tmp_path / "dolly.mp4", references=[Reference(0, picture, "ball")])
+    result = generate(request, tmp_path / "dolly.mp4", references=[Reference(0, _speckled_ball(), "ball")])
     shot = result.plan["shots"][0]
     assert (shot["move"], shot["layers"]["mode"]) == ("dolly_zoom", "parallax")
     frames = list(read_frames(tmp_path / "dolly.mp4"))
     first, last = frames[0], frames[-1]
-
-    def ball(frame: np.ndarray) -> tuple[float, float, float]:
-        orange = frame[:, :, 0].astype(int) - frame[:, :, 2] > 40
-        ys, xs = np.nonzero(orange)
-        return float(xs.mean()), float(ys.mean()), float(orange.sum())
-
-    (x0, y0, area0), (x1, y1, area1) = ball(first), ball(last)
+    (x0, y0, area0), (x1, y1, area1) = _ball(first), _ball(last)
     assert abs(x1 - x0) < 3 and abs(y1 - y0) < 3, "the subject holds its place"
     assert area1 / area0 == pytest.approx(1.0, abs=0.03), "and its size"
-    orange = (first[:, :, 0].astype(int) - first[:, :, 2] > 40) | (last[:, :, 0].astype(int) - last[:, :, 2] > 40)
-    keep_out = cv2.dilate(orange.astype(np.uint8), np.ones((41, 41), np.uint8)) > 0
-    assert _wall_scale(first, last, keep_out) > 1.15, "the world behind it closes in"
+    wall = _wall_motion(first, last, _off_the_ball(first, last))
+    assert np.hypot(wall[0, 0], wall[1, 0]) > 1.15, "the world behind it closes in"
+
+
+def test_an_orbit_around_a_cut_out_subject_sweeps_the_background_behind_it(tmp_path: Path) -> None:
+    request = GenerationRequest(prompt="The orange ball, orbit.", image_urls=["x"], seed=5, duration=5, bgm=False)
+    result = generate(request, tmp_path / "orbit.mp4", references=[Reference(0, _speckled_ball(), "ball")])
+    shot = result.plan["shots"][0]
+    assert (shot["move"], shot["layers"]["mode"]) == ("orbit", "parallax")
+    frames = list(read_frames(tmp_path / "orbit.mp4"))
+    first, last = frames[0], frames[-1]
+    width = first.shape[1]
+    (x0, y0, _), (x1, y1, _) = _ball(first), _ball(last)
+    assert abs(x1 - x0) < 3 and abs(y1 - y0) < 3, "the camera keeps the subject in the middle"
+    wall = _wall_motion(first, last, _off_the_ball(first, last))
+    assert abs(wall[0, 2]) > 0.12 * width, "while the wall behind it sweeps across the frame"
+    assert np.hypot(wall[0, 0], wall[1, 0]) == pytest.approx(1.0, abs=0.03)
