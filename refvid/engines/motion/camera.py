@@ -9,7 +9,8 @@ frame-to-frame acceleration) stays under ``MAX_JERK`` output pixels, so short sh
 less. A dolly zoom holds the subject's framing while the background alone zooms in, by
 more than a push-in would travel (it needs a cut-out subject: layered shots only). An
 orbit turns the picture's plane about its vertical axis (a perspective yaw, drawn
-as a homography) while sliding against the turn; a second move in the same sentence
+as a homography) while sliding against the turn; around a cut-out subject it holds the
+subject in the middle and sweeps the background behind it instead (an arc shot's look); a second move in the same sentence
 ("push in, then pan right") follows the first with an overlap, so the camera never stops.
 """
 
