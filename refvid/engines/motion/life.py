@@ -90,7 +90,10 @@ class Motion:
         sway = ((0.7, float(rng.uniform(4.5, 6.5)), float(rng.uniform(0, 2 * math.pi))),
                 (0.3, float(rng.uniform(2.3, 3.1)), float(rng.uniform(0, 2 * math.pi))))
         blinks = []
-        t = float(rng.uniform(0.6, 2.0))
+        # The first blink falls inside any shot of a second or more: a face that never blinks
+        # across a short shot reads as a photograph, which is what life is meant to undo.
+        seconds = (frames - BLINK_FRAMES) / fps
+        t = float(rng.uniform(0.4, min(2.0, max(0.5, seconds - 0.3))))
         while t * fps < frames - BLINK_FRAMES:
             blinks.append(round(t * fps))
             t += float(rng.uniform(*BLINK_EVERY))

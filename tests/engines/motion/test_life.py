@@ -44,6 +44,14 @@ def test_blinks_come_at_natural_intervals() -> None:
     assert closed and all(any(0 <= f - b < 5 for b in motion.blinks) for f in closed)
 
 
+@pytest.mark.parametrize("seconds", [1.0, 1.6, 2.2])
+def test_a_short_shot_of_a_person_still_blinks(seconds: float) -> None:
+    frames = round(seconds * FPS)
+    for seed in range(40):
+        blinks = Motion.draw(np.random.default_rng(seed), frames, FPS).blinks
+        assert blinks and all(b + 5 <= frames for b in blinks), (seed, blinks)
+
+
 @pytest.fixture(scope="module")
 def astronaut_frame() -> tuple[np.ndarray, Person]:
     image = demo_image("astronaut.jpg")
