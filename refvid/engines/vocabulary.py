@@ -319,10 +319,21 @@ def any_match(table: Table, text: str) -> str | None:
     return None
 
 
+_DIRECTION_TABLES = (UNSUPPORTED, FRAMINGS, MOVES, TRANSITIONS_IN, TRANSITIONS_OUT, TRANSITION_STYLE,
+                     AMPLITUDE_WORDS, GRADES)
+
+
 def strip_vocabulary(text: str) -> str:
     """``text`` without the words of every table: what is left describes the subject."""
-    for table in (UNSUPPORTED, FRAMINGS, MOVES, TRANSITIONS_IN, TRANSITIONS_OUT, TRANSITION_STYLE,
-                  AMPLITUDE_WORDS, GRADES):
+    for table in _DIRECTION_TABLES:
         for pattern, _ in table:
             text = pattern.sub(" ", text)
+    return text
+
+
+def mask_vocabulary(text: str) -> str:
+    """``text`` with the words of every table blanked out, every other word where it was."""
+    for table in _DIRECTION_TABLES:
+        for pattern, _ in table:
+            text = pattern.sub(lambda m: " " * len(m.group(0)), text)
     return text

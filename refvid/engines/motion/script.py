@@ -76,6 +76,7 @@ def read_prompt(prompt: str, reference_count: int) -> Script:
         pieces += _join_sentence(own, whole_sentence=len(own) == 1)
     for reason, words in vocab.all_matches(vocab.UNSUPPORTED, prompt):
         warnings.append(f"{words!r} was not used: {reason}")
+    _opening(pieces)
     ending = _ending(pieces)
     grade = _global(pieces, "grade") or "none"
     amplitude = _global(pieces, "amplitude")
@@ -157,6 +158,18 @@ def _join_sentence(own: list[ShotText], *, whole_sentence: bool) -> list[ShotTex
     for piece in joined:
         piece.title_like = piece.title_like and whole_sentence
     return joined
+
+
+def _opening(pieces: list[ShotText]) -> None:
+    """ "Fade in from black." after the last shot has no shot to fade into: it opens the video."""
+    if len(pieces) < 2:
+        return
+    last, first = pieces[-1], pieces[0]
+    if last.direction_only and last.transition_in == "fade" and first.transition_in is None:
+        first.transition_in, last.transition_in = "fade", None
+        for key in ("transition",):
+            if key in last.said:
+                first.said[key] = [*last.said.pop(key), *first.said.get(key, [])]
 
 
 def _ending(pieces: list[ShotText]) -> str | None:

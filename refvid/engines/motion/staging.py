@@ -99,6 +99,8 @@ def composite_request(text: str, reference_count: int, matcher: Matcher = no_con
     cup while her cat watches" puts nobody in the cat's picture): a place word must come after
     the last subject is named and lead to the place within a few words, in the same clause.
     """
+    # Camera and transition words name no subject or place ("fade in from black" is not "in" a black picture).
+    text = vocab.mask_vocabulary(text)
     named = [n for n in _mentioned(text, reference_count) if n[2] not in exclude]
     asked = _subjects_and_place(named, text, strict=False)
     if asked is not None or matcher is no_content or reference_count < 2:

@@ -36,6 +36,7 @@ def request(prompt: str, count: int, **fields: object) -> GenerationRequest:
         ("image 1, then image 2", None),
         ("image 1 in the morning", None),
         ("image 1 sits on the bench of image 9", None),
+        ("image 1 fades in from black, image 2", None),
     ],
 )
 def test_a_sentence_that_puts_a_subject_in_a_place(text: str, expected: tuple[list[int], int] | None) -> None:

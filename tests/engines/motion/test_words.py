@@ -182,3 +182,9 @@ def test_actions_the_camera_cannot_show_are_named_once() -> None:
     assert "wan engine" in acts[0]
     # States a picture already shows are not actions to warn about.
     assert not any("not acted out" in w for w in plan("The cat sleeps. The woman smiles.", 2).details["warnings"])
+
+
+def test_fade_in_from_black_after_the_last_shot_opens_the_video() -> None:
+    result = plan("A cat sleeps. A dog runs. Fade in from black.", 2)
+    assert [s.transition_in for s in result.shots] == ["fade", "crossfade"]
+    assert result.details["ending"] == "cut"
