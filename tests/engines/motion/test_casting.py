@@ -90,6 +90,15 @@ def test_file_names_answer_to_related_words(demo_refs: list[Reference]) -> None:
     assert shots[:2] == [(2, "content"), (3, "content")]
 
 
+def test_scenes_and_things_answer_to_their_kind(demo_refs: list[Reference]) -> None:
+    refs = [Reference(r.index, r.image, f"/photos/{name}") for r, name in
+            zip(demo_refs, ("galaxy.jpg", "sunset.png", "garden.webp"), strict=True)]
+    shots = plan_images("The park at noon. The clouds turn pink. The stars come out.", refs)
+    assert [image for image, _ in shots] == [3, 2, 1]
+    # "space" names a topic as often as the sky: it picks no picture.
+    assert plan_images("A film about space travel. The park at noon.", refs)[0][1] != "content"
+
+
 def test_explicit_mentions_beat_content(unnamed: list[Reference]) -> None:
     shots = plan_images("The cat in image 1. Then the astronaut in @3.", unnamed)
     assert shots[:2] == [(1, "mention"), (3, "mention")]
