@@ -145,11 +145,14 @@ def plan_path(
     rng: np.random.Generator,
     then_move: str | None = None,
     layered: bool = False,
+    picture: Area | None = None,
 ) -> CameraPath:
     """The camera path of one shot: ``move`` (then ``then_move``) around the resting window ``base``.
 
     ``layered``: the shot has a cut-out subject over a filled background, so an orbit can
     hold the subject in the middle while the world behind it sweeps the other way.
+    ``picture``: where the real picture lies (without any extended margins), for moves that
+    should not reveal those margins.
     """
     seconds = max(frames, 1) / fps
     share = TRAVEL[amplitude] * math.sqrt(seconds / 2)
@@ -168,8 +171,16 @@ def plan_path(
             start = end = rest
             background = _limit_jerk(*behind, frames - 1, aspect, output_width)
         elif move == "dolly_zoom":
-            # The subject holds still while the world behind it closes in (dolly out, zoom in).
-            zoomed = fit_window(Window(base.cx, base.cy, base.w * (1 - min(MAX_ZOOM, DOLLY_ZOOM * share))), area, aspect)
+            # The subject holds still while the world behind it falls away (dolly in, zoom out),
+            # where the picture has room around the window: the background then slides in
+            # behind the subject's edges, and the filled plate under the subject stays hidden.
+            # Without the room in the real picture it closes in instead (dolly out, zoom in).
+            zoom = min(MAX_ZOOM, DOLLY_ZOOM * share)
+            wider = min(base.w * (1 + zoom), max_window_width(picture if picture is not None else area, aspect))
+            if wider >= base.w * (1 + zoom / 2):
+                zoomed = fit_window(Window(base.cx, base.cy, wider), area, aspect)
+            else:
+                zoomed = fit_window(Window(base.cx, base.cy, base.w * (1 - zoom)), area, aspect)
             background = _limit_jerk(start, zoomed, frames - 1, aspect, output_width)
         return CameraPath(start, end, frames, fps, sway, background=background)
     # Two moves share the shot: each gets a little over half of the travel and of the time.

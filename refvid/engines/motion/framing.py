@@ -317,12 +317,16 @@ def magnification_warning(index: int, layout: CanvasLayout, image_w: int, image_
     )
 
 
-def spread_widths(widths: list[float], references: list[int], floors: list[float]) -> tuple[list[float], list[bool]]:
+def spread_widths(widths: list[float], references: list[int], floors: list[float],
+                  framings: list[str] | None = None) -> tuple[list[float], list[bool]]:
     """Consecutive shots of one reference at least ``MIN_WIDTH_STEP`` apart in width.
 
-    The tighter of two too-similar windows is narrowed (not below its floor, the enlargement
-    cap). Returns the widths and, per shot, whether it still looks too much like the shot
-    before it (the planner then cuts instead of dissolving, which would ghost).
+    Of two too-similar windows, the one with the tighter framing (``framings``: close-up <
+    medium < wide; with the same framing, or none given, the narrower window) is narrowed
+    to a quarter under the other, not below its floor (the enlargement cap), so a medium
+    shot never ends up tighter than the close-up beside it. Returns the widths and, per
+    shot, whether it still looks too much like the shot before it (the planner then cuts
+    instead of dissolving, which would ghost).
     """
     out = list(widths)
     similar = [False] * len(widths)
@@ -332,11 +336,17 @@ def spread_widths(widths: list[float], references: list[int], floors: list[float
         a, b = out[i - 1], out[i]
         if abs(a - b) >= MIN_WIDTH_STEP * max(a, b) - 1e-9:
             continue
-        if b <= a and a * (1 - MIN_WIDTH_STEP) >= floors[i]:
+        here, before = (_TIGHTNESS[framings[i]], _TIGHTNESS[framings[i - 1]]) if framings else (0, 0)
+        narrow_this = b <= a if here == before else here < before
+        free_before = i - 1 == 0 or references[i - 2] != references[i - 1]  # no shot before it to keep apart from
+        if narrow_this and a * (1 - MIN_WIDTH_STEP) >= floors[i]:
             out[i] = a * (1 - MIN_WIDTH_STEP)
-        elif b > a and b * (1 - MIN_WIDTH_STEP) >= floors[i - 1] and i - 1 > 0 and references[i - 2] != references[i - 1]:
+        elif not narrow_this and free_before and b * (1 - MIN_WIDTH_STEP) >= floors[i - 1]:
             out[i - 1] = b * (1 - MIN_WIDTH_STEP)
         else:
             similar[i] = True
     return out, similar
+
+
+_TIGHTNESS = {"close-up": 0, "medium": 1, "wide": 2}
 

@@ -144,7 +144,8 @@ class MotionEngine:
             for s, staging in zip(shots, stagings, strict=True)
         ]
         widths, similar = spread_widths(
-            [b.w for b in bases], [s.reference for s in shots], [spec.width / MAX_MAGNIFICATION] * len(shots)
+            [b.w for b in bases], [s.reference for s in shots], [spec.width / MAX_MAGNIFICATION] * len(shots),
+            [s.framing for s in shots],
         )
         for i, (shot, base, area) in enumerate(zip(shots, bases, areas, strict=True)):
             if widths[i] != base.w:
@@ -173,6 +174,7 @@ class MotionEngine:
                 plan_path(
                     shot.move, base, area, aspect, shot_amplitude,
                     span.last - span.first, spec.fps, spec.width, rng, shot.then_move, staging.layered,
+                    layouts[shot.reference].image,
                 )
             )
         people = [_person(staging, cuts, layouts[shot.reference]) for shot, staging in zip(shots, stagings, strict=True)]

@@ -146,3 +146,11 @@ def test_text_lines_are_not_cut_by_a_crop() -> None:
     window = frame_subject(subject, layout, "medium", 16 / 9, 1920)
     x0, x1 = window.cx - window.w / 2, window.cx + window.w / 2
     assert not any(line.x0 + 1 < x0 < line.x1 - 1 or line.x0 + 1 < x1 < line.x1 - 1 for line in subject.text)
+
+
+def test_a_medium_shot_is_never_made_tighter_than_the_close_up_beside_it() -> None:
+    # A close-up held wide by a tall head, then a medium shot that cannot get any wider:
+    # the close-up is the one tightened, even as the first shot.
+    widths, similar = spread_widths([512, 512, 476], [0, 0, 0], [100] * 3, ["close-up", "medium", "close-up"])
+    assert widths[1] == 512 and widths[0] <= 0.75 * 512 + 1e-9 and widths[2] <= 0.75 * 512 + 1e-9
+    assert similar == [False, False, False]
