@@ -90,6 +90,9 @@ def generate(
     # The engine reports progress and polls for cancellation itself (per frame, or per
     # denoising step); it runs on the prefetch thread, so callbacks must be thread-safe.
     frames = prefetch(chosen.render(plan, request, references, progress=progress, cancelled=cancelled))
+    # The engine has them now: a caller that let ``load_references`` run here holds no other
+    # reference, so the full-size pictures are freed once the engine is done with them.
+    del references
     cover_frame_index = _cover_frame_index(plan)
     cover_frame: list[np.ndarray] = []
 

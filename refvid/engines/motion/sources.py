@@ -62,7 +62,8 @@ class Sources:
 
     def __init__(self, plan: MotionPlan, references: Sequence[Reference]) -> None:
         involved = sorted(set(plan.layouts) | {i for s in plan.stagings for i in s.subjects})
-        self._plan, self._references = plan, references
+        self._plan = plan
+        self._references: Sequence[Reference] = references
         self._stats = {i: lab_stats(references[i].image) for i in involved}
         shown = sorted(plan.layouts)
         self._target = harmony_target([self._stats[i] for i in shown]) if len(shown) > 1 else None
@@ -80,6 +81,7 @@ class Sources:
         if keys:
             self._forget_after[keys[0]] += sorted(set(pictures) - set(last))
         self._forget_lock = threading.Lock()
+        self._last_key = keys[-1] if keys else None
         unload_models()  # planning is over; a cut-out computed again (an evicted entry) loads them again
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refvid-sources")
         self._futures = {key: self._executor.submit(self._made, key) for key in keys}
@@ -96,6 +98,10 @@ class Sources:
     def _made(self, key: SourceKey) -> Source:
         source = self._prepare(key)
         self._forget(key)
+        if key == self._last_key:
+            # Every source is made: the full-size pictures are not needed again. When the
+            # caller has let them go too (``generate`` and ``_render`` do), they are freed now.
+            self._references = ()
         # Grading and placing a full-size picture leaves large freed temporaries in the heap.
         release_free_memory()
         return source

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import numpy as np
 
 from refvid.engines.motion import MotionEngine
@@ -12,6 +15,7 @@ from refvid.request import GenerationRequest
 from refvid.vision import cutout as cutout_module
 from refvid.vision import models
 from refvid.vision.detect import content_key
+from tests.conftest import synthetic
 
 # A composite, a parallax shot and a flat one over the three demo photos.
 PROMPT = ("The astronaut from image 1 stands at the table of image 2, slow push in. "
@@ -56,3 +60,20 @@ def test_equal_pictures_are_one_picture(demo_refs: list[Reference]) -> None:
     references = [Reference(0, image, "a"), Reference(1, demo_refs[1].image, "b"), Reference(2, image.copy(), "c"),
                   Reference(3, np.ascontiguousarray(image[::-1]), "d")]
     assert _same_pictures(references) == [0, 1, 0, 3]
+
+
+def test_the_pictures_are_let_go_once_every_source_is_made() -> None:
+    # Larger than the analyses' own copies (detect keeps pictures up to TEXT_SIDE as they are).
+    references = [Reference(i, synthetic(1600, 1200, i), f"r{i}") for i in range(2)]
+    request = GenerationRequest(prompt="A wide shot, then a close-up.", image_urls=["x"] * 2, seed=3)  # type: ignore[list-item]
+    plan = MotionEngine().plan(request, references)
+    pictures = [weakref.ref(r.image) for r in references]
+    sources = Sources(plan, references)
+    del references
+    try:
+        for n, (shot, staging) in enumerate(zip(plan.shots, plan.stagings, strict=True)):
+            sources[source_key(n, shot, staging)]
+        gc.collect()
+        assert all(picture() is None for picture in pictures)
+    finally:
+        sources.close()
