@@ -16,6 +16,7 @@ from refvid.engines.base import CancelledFn, ProgressFn
 from refvid.media.cover import write_cover
 from refvid.media.encode import encode_video
 from refvid.media.prefetch import prefetch
+from refvid.memory import share_arenas
 from refvid.references import Reference
 from refvid.references.load import SERVER, ReferencePolicy, load_references
 from refvid.request import GenerationRequest
@@ -75,6 +76,7 @@ def generate(
     failed or cancelled render leaves no partial file behind.
     """
     started = time.perf_counter()
+    share_arenas()  # a render's threads share their free memory (see refvid.memory)
     request = request.with_seed()
     if references is None:
         references = load_references(request.image_urls, policy)
@@ -90,6 +92,9 @@ def generate(
     # The engine reports progress and polls for cancellation itself (per frame, or per
     # denoising step); it runs on the prefetch thread, so callbacks must be thread-safe.
     frames = prefetch(chosen.render(plan, request, references, progress=progress, cancelled=cancelled))
+    # The engine has them now: a caller that let ``load_references`` run here holds no other
+    # reference, so the full-size pictures are freed once the engine is done with them.
+    del references
     cover_frame_index = _cover_frame_index(plan)
     cover_frame: list[np.ndarray] = []
 

@@ -103,11 +103,9 @@ def _render(request: GenerationRequest, output: Path, cover: Path | None, engine
     with _user_errors():
         request = request.with_seed()
         chosen = get_engine(engine)
-        references = load_references(request.image_urls, CLI)
         with _progress_bar(request.frame_count) as advance:
-            result = generate(
-                request, output, cover=cover, engine=chosen, references=references, progress=advance
-            )
+            # Loaded by generate, so nothing here keeps the full-size pictures through the render.
+            result = generate(request, output, cover=cover, engine=chosen, policy=CLI, progress=advance)
     out.print(f"wrote [bold]{result.video_path}[/] ({result.width}x{result.height}, {result.frame_count} frames, "
               f"{result.duration:g} s{', music' if result.has_audio else ''}) in {result.seconds:.1f} s", highlight=False)
     if result.cover_path is not None:

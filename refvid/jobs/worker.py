@@ -22,7 +22,7 @@ from refvid.jobs.models import Job
 from refvid.jobs.notify import QUEUE, Listener
 from refvid.jobs.states import Status
 from refvid.private import UMASK
-from refvid.references.load import ReferencePolicy, load_references
+from refvid.references.load import ReferencePolicy
 from refvid.request import GenerationRequest
 from refvid.storage import Storage, open_storage
 
@@ -134,13 +134,13 @@ def run_job(
 
     try:
         with watch:
-            references = load_references(request.image_urls, policy)
+            # Loaded by generate, so nothing here keeps the full-size pictures through the render.
             result = generate(
                 request,
                 out_dir / "video.mp4",
                 cover=out_dir / "cover.jpg",
                 engine=settings.engine,
-                references=references,
+                policy=policy,
                 progress=watch.progress,
                 cancelled=watch.cancelled,
             )

@@ -219,8 +219,18 @@ def _without_tflite_notice() -> Iterator[None]:
 
 @cache
 def load(name: str) -> Model:
-    """The model ``name`` (a key of :data:`MODELS`), loaded once per process."""
+    """The model ``name`` (a key of :data:`MODELS`), loaded once per process (until :func:`unload`)."""
     return Model(name)
+
+
+def unload() -> None:
+    """Let the loaded interpreters go: the next :func:`load` reads the file again (a few ms each).
+
+    The four interpreters and their tensor arenas hold about 30 MB. The motion engine needs
+    them only while it plans, so it lets them go when it starts rendering. A caller still
+    holding a :class:`Model` (a run in progress on another thread) keeps it.
+    """
+    load.cache_clear()
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from refvid.vision.cutout import MAX_PIXELS, Cutout, analyse, cutout
+from refvid.vision.cutout import MAX_PIXELS, Cutout, analyse, cutout, forget
 from refvid.vision.faces import detect_faces
 from tests.vision.conftest import ASTRONAUT_MASK, CAMERAMAN_MASK, COFFEE_MASK, polygon_mask
 
@@ -138,6 +138,17 @@ def test_cached_by_content_and_repeatable(astronaut: np.ndarray) -> None:
     assert not first.matte.flags.writeable and mine.flags.writeable
     flat = np.full((100, 100, 3), 9, np.uint8)
     assert analyse(flat).failed and flat.flags.writeable  # the caller's array stays writable
+
+
+def test_a_forgotten_analysis_is_computed_again_the_same(coffee: np.ndarray) -> None:
+    first = cutout(coffee)
+    forget(coffee.copy())  # by content, like the cache
+    again = cutout(coffee)
+    assert again is not first and cutout(coffee) is again
+    for name in ("matte", "foreground", "plate"):
+        assert np.array_equal(getattr(again, name), getattr(first, name)), name
+    assert (again.box, again.touches, again.reason) == (first.box, first.touches, first.reason)
+    forget(np.zeros((20, 20, 3), np.uint8))  # never analysed: nothing to do
 
 
 def test_any_size_and_shape_refvid_accepts(astronaut: np.ndarray) -> None:

@@ -64,6 +64,17 @@ def test_a_model_runs_and_gives_the_same_answer_twice() -> None:
     assert np.array_equal(first[0], second[0])
 
 
+def test_a_model_loaded_again_after_unload_gives_the_same_answer() -> None:
+    tensor = np.random.default_rng(2).random((256, 256, 3), np.float32)
+    first = models.load("selfie_segmentation.tflite")
+    before = first.run(tensor)
+    models.unload()
+    again = models.load("selfie_segmentation.tflite")
+    assert again is not first
+    assert np.array_equal(again.run(tensor)[0], before[0])
+    assert np.array_equal(first.run(tensor)[0], before[0])  # a holder of the old one can still run it
+
+
 def test_loading_a_model_keeps_tflites_notice_off_stderr_and_nothing_else() -> None:
     # A fresh process: the notice comes from C++ on fd 2 when the first interpreter allocates.
     script = (

@@ -321,6 +321,7 @@ def _render(
 ) -> Iterator[np.ndarray]:
     spec = plan.spec
     sources = Sources(plan, references)
+    del references  # the sources hold the pictures only until the last source is made
     black = black_frame(spec.width, spec.height)
     scratch = np.empty_like(black)
     atmosphere = Atmosphere(plan.atmosphere, spec.width, spec.height, spec.fps, plan.seed) if plan.atmosphere else None

@@ -7,6 +7,7 @@ shots). Each is a pure function of the plan and its references.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from refvid.media.color import rgb_to_yuv444, yuv444_to_planes
 from refvid.memory import release_free_memory
 from refvid.references import Reference
 from refvid.vision.cutout import cutout
+from refvid.vision.cutout import forget as forget_cutout
+from refvid.vision.models import unload as unload_models
 
 if TYPE_CHECKING:
     from refvid.engines.motion.render import MotionPlan
@@ -59,26 +62,65 @@ class Sources:
 
     def __init__(self, plan: MotionPlan, references: Sequence[Reference]) -> None:
         involved = sorted(set(plan.layouts) | {i for s in plan.stagings for i in s.subjects})
-        self._plan, self._references = plan, references
+        self._plan = plan
+        self._references: Sequence[Reference] = references
         self._stats = {i: lab_stats(references[i].image) for i in involved}
         shown = sorted(plan.layouts)
         self._target = harmony_target([self._stats[i] for i in shown]) if len(shown) > 1 else None
-        keys = [source_key(n, shot, staging)
-                for n, (shot, staging) in enumerate(zip(plan.shots, plan.stagings, strict=True))]
+        keys = list(dict.fromkeys(source_key(n, shot, staging)
+                                  for n, (shot, staging) in enumerate(zip(plan.shots, plan.stagings, strict=True))))
+        # Each picture's cut-out (a full-size matte, foreground and plate in the cache) is
+        # needed only until the last source drawn from it is made: the sources are made one at
+        # a time in this order, so that source is where the analysis is let go. Pictures the
+        # sources never cut out were analysed by the plan: they go after the first source.
+        pictures = _same_pictures(references)
+        last = {pictures[i]: key for key in keys for i in self._cut_from(key)}
+        self._forget_after: dict[SourceKey, list[int]] = {key: [] for key in keys}
+        for picture, key in last.items():
+            self._forget_after[key].append(picture)
+        if keys:
+            self._forget_after[keys[0]] += sorted(set(pictures) - set(last))
+        self._forget_lock = threading.Lock()
+        self._last_key = keys[-1] if keys else None
+        unload_models()  # planning is over; a cut-out computed again (an evicted entry) loads them again
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refvid-sources")
-        self._futures = {key: self._executor.submit(self._made, key) for key in dict.fromkeys(keys)}
+        self._futures = {key: self._executor.submit(self._made, key) for key in keys}
 
     def __getitem__(self, key: SourceKey) -> Source:
         return self._futures[key].result()
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+        # Sources cancelled before they were made: their cut-outs go too (one being made keeps its own).
+        for key in list(self._forget_after):
+            self._forget(key)
 
     def _made(self, key: SourceKey) -> Source:
         source = self._prepare(key)
+        self._forget(key)
+        if key == self._last_key:
+            # Every source is made: the full-size pictures are not needed again. When the
+            # caller has let them go too (``generate`` and ``_render`` do), they are freed now.
+            self._references = ()
         # Grading and placing a full-size picture leaves large freed temporaries in the heap.
         release_free_memory()
         return source
+
+    def _cut_from(self, key: SourceKey) -> tuple[int, ...]:
+        """The references whose cut-outs the source ``key`` is drawn from."""
+        index, _, mode, number = key
+        if mode == "parallax":
+            return (index,)
+        if mode == "composite":
+            return self._plan.stagings[number].subjects
+        return ()
+
+    def _forget(self, key: SourceKey) -> None:
+        """Drop the cached cut-outs whose last source is ``key`` (once, from either thread)."""
+        with self._forget_lock:
+            indices = self._forget_after.pop(key, [])
+        for index in indices:
+            forget_cutout(self._references[index].image)
 
     def _prepare(self, key: SourceKey) -> Source:
         """Scale to what the widest window needs, then grade, place on canvas and split into planes."""
@@ -139,6 +181,16 @@ class Sources:
         canvas = build_canvas(looked, layout)
         y, u, v = yuv444_to_planes(rgb_to_yuv444(canvas))
         return Source(y=y, u=u, v=v, scale=scale)
+
+
+def _same_pictures(references: Sequence[Reference]) -> list[int]:
+    """For each reference, the first reference with the same pixels (the cache holds one analysis for both)."""
+    first: list[int] = []
+    for i, reference in enumerate(references):
+        image = reference.image
+        first.append(next((j for j in range(i) if references[j].image.shape == image.shape
+                           and np.array_equal(references[j].image, image)), i))
+    return first
 
 
 def _scaled(image: np.ndarray, scale: float) -> np.ndarray:
