@@ -84,7 +84,7 @@ def _layers(layers: dict[str, Any], *, dolly_zoom: bool = False) -> str:
     mode = layers.get("mode", "flat")
     parallax = f"background moves {float(layers.get('parallax', 0)) * 100:.0f}% less than the subject"
     if dolly_zoom:
-        parallax = "the subject holds still while the background zooms in (dolly zoom)"
+        parallax = "the subject holds still while the background zooms (dolly zoom)"
     if mode == "parallax":
         return f"subject of {layers['subject_matte']} cut out over its filled background; {parallax}"
     if mode == "composite":

@@ -142,3 +142,16 @@ def test_handheld_sways_and_is_seeded() -> None:
 def test_ease_starts_and_ends_at_rest() -> None:
     assert ease(0.0) == 0.0 and ease(1.0) == pytest.approx(1.0) and ease(0.5) == pytest.approx(0.5)
     assert ease(0.01) - ease(0.0) < 0.001 and ease(1.0) - ease(0.99) < 0.001
+
+
+def test_a_dolly_zoom_pulls_the_background_away_where_the_picture_has_room() -> None:
+    layout = canvas_layout(2400, 1350, ASPECT)
+    widest = max_window_width(layout, ASPECT)
+    for scale, grows in ((0.5, True), (1.0, False)):  # a medium shot has room around it; a full-width one has none
+        base = Window(layout.width / 2, layout.height / 2, widest * scale)
+        path = plan_path("dolly_zoom", base, layout, ASPECT, "medium", 72, 24, 1920, np.random.default_rng(3),
+                         layered=True, picture=layout.image)
+        assert path.start == path.end == path.at(36), "the subject's window holds"
+        assert path.background is not None
+        start, end = path.background
+        assert (end.w > start.w * 1.1) if grows else (end.w < start.w * 0.9), (scale, start.w, end.w)
