@@ -52,6 +52,7 @@ from refvid.vision.cutout import Cutout, cutout
 from refvid.vision.detect import analyse
 
 ENDING_FADE_FRAMES = 18  # 3/4 s to black when the prompt ends with "fade to black"
+CUTOUT_THREADS = 2  # cut-outs analysed at once during planning (beside casting's detectors)
 NOTE = "motion engine: camera moves over your reference images; not a generative model"
 
 
@@ -83,11 +84,13 @@ class MotionEngine:
         if request.seed == 0:
             raise ValueError("plan needs a concrete seed; call request.with_seed() first")
         # The cut-outs (most of planning) do not depend on casting's detectors: they start on
-        # a second thread now and ``analyse_references`` below takes their results (or an
-        # error, computed again there). Each is a pure function of its picture.
-        early = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refvid-cutouts")
+        # two threads now and ``analyse_references`` below takes their results (or an error,
+        # computed again there). Each is a pure function of its picture, so the order they
+        # run in changes nothing but the wall time: the largest picture, the slowest, starts
+        # first and the others run beside it instead of after it.
+        early = ThreadPoolExecutor(max_workers=CUTOUT_THREADS, thread_name_prefix="refvid-cutouts")
         try:
-            for reference in references:
+            for reference in sorted(references, key=lambda r: -r.width * r.height):
                 early.submit(cutout, reference.image)
             return self._plan(request, references)
         finally:
