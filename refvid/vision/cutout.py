@@ -99,7 +99,7 @@ def cutout(image: np.ndarray) -> Cutout:
     """The analysis of an RGB uint8 (H, W, 3) picture, computed once per distinct picture.
 
     A call for a picture another thread is analysing waits for that result instead of
-    computing it again (the engine starts the analyses early on a second thread).
+    computing it again (the engine starts the analyses early, on two threads of their own).
     """
     key = content_key(image)
     while True:
