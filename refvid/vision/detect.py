@@ -133,6 +133,12 @@ def _cascade(name: str) -> cv2.CascadeClassifier:
     return cascade
 
 
+def load_cascades() -> None:
+    """Read the cascades' files now (they are read on first use otherwise)."""
+    for name in ("frontalcatface", "upperbody", "fullbody"):
+        _cascade(name)
+
+
 # Cascades are not thread-safe to share mid-detection; one lock keeps them simple.
 _CASCADE_LOCK = threading.Lock()
 

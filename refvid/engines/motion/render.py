@@ -8,6 +8,8 @@ blend whole I420 buffers.
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -48,8 +50,10 @@ from refvid.errors import Cancelled
 from refvid.memory import release_free_memory
 from refvid.references import Reference
 from refvid.request import GenerationRequest
-from refvid.vision.cutout import Cutout, cutout
+from refvid.vision.cutout import Cutout, cutout, warm_up
 from refvid.vision.detect import analyse
+
+log = logging.getLogger(__name__)
 
 ENDING_FADE_FRAMES = 18  # 3/4 s to black when the prompt ends with "fade to black"
 CUTOUT_THREADS = 2  # cut-outs analysed at once during planning (beside casting's detectors)
@@ -78,6 +82,20 @@ class MotionEngine:
     """CPU engine: shot plan, subject-aware framing, smooth camera moves, transitions, one look."""
 
     name = "motion"
+
+    def warm_up(self) -> None:
+        """Start loading, on a background thread, what the first plan of a fresh process needs.
+
+        Called by the CLI before the references are decoded: decoding keeps one core busy,
+        and the tables of :func:`refvid.vision.cutout.warm_up` are built on the other instead
+        of during planning, when both are. Once per process; results do not change.
+        """
+        global _warming
+        with _warm_lock:
+            if _warming is not None:
+                return
+            _warming = threading.Thread(target=_warm_up, name="refvid-warm-up")
+        _warming.start()
 
     def plan(self, request: GenerationRequest, references: Sequence[Reference]) -> MotionPlan:
         """Read the prompt and the references; decide every shot, move and transition."""
@@ -231,6 +249,17 @@ class MotionEngine:
         if not isinstance(plan, MotionPlan):
             plan = self.plan(request, references)
         return _render(plan, references, progress, cancelled)
+
+
+_warm_lock = threading.Lock()
+_warming: threading.Thread | None = None
+
+
+def _warm_up() -> None:
+    try:
+        warm_up()
+    except Exception:  # only a head start: planning loads the same and reports errors itself
+        log.debug("warming up failed", exc_info=True)
 
 
 def _transition_out(shots: list[Shot], index: int, ending: str | None) -> str:
