@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 import typer
 
 from refvid.cli.app import app
-from refvid.config import get_settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -21,6 +20,7 @@ app.add_typer(db_app, name="db")
 
 
 def _engine() -> Engine:
+    from refvid.config import get_settings
     from refvid.db import connect
 
     return connect(get_settings()).engine

@@ -103,6 +103,10 @@ def _render(request: GenerationRequest, output: Path, cover: Path | None, engine
     with _user_errors():
         request = request.with_seed()
         chosen = get_engine(engine)
+        # A fresh process: the engine loads what planning needs while the references decode.
+        warm_up = getattr(chosen, "warm_up", None)
+        if callable(warm_up):
+            warm_up()
         with _progress_bar(request.frame_count) as advance:
             # Loaded by generate, so nothing here keeps the full-size pictures through the render.
             result = generate(request, output, cover=cover, engine=chosen, policy=CLI, progress=advance)

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 import typer
 
 from refvid.cli.app import app
-from refvid.config import get_settings
 
 if TYPE_CHECKING:
     from refvid.db import Database
@@ -35,6 +34,7 @@ def _units(text: str) -> int:
 
 
 def _db() -> Database:
+    from refvid.config import get_settings
     from refvid.db import open_db
 
     return open_db(get_settings())
@@ -61,7 +61,7 @@ def serve(
     from refvid.api.serving import serve as run_server
     from refvid.billing import create_key
     from refvid.billing.credits import to_units
-    from refvid.config import Settings
+    from refvid.config import Settings, get_settings
     from refvid.db import open_db
     from refvid.private import UMASK
 
@@ -164,6 +164,7 @@ def keys_revoke(key: str = typer.Argument(..., help="Key id, name or prefix.")) 
     longer sent, and a running server ends its open status streams and v1 waits.
     """
     from refvid.billing import revoke_key
+    from refvid.config import get_settings
     from refvid.jobs.lifecycle import stop_revoked
 
     db = _db()

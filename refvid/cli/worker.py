@@ -16,7 +16,6 @@ import threading
 import typer
 
 from refvid.cli.app import app
-from refvid.config import Settings, get_settings
 
 
 @app.command()
@@ -27,6 +26,7 @@ def worker(
     pool: str | None = typer.Option(None, help="Queue to claim from (default REFVID_POOL)."),
 ) -> None:
     """Run render workers only (no HTTP API): claim, render, report, until stopped."""
+    from refvid.config import Settings, get_settings
     from refvid.db import open_db
     from refvid.jobs.devices import visible_gpus
     from refvid.jobs.dispatch import LocalDispatcher

@@ -12,12 +12,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import av
 import numpy as np
 
 from refvid.media.color import i420_planes
 from refvid.media.spec import VideoSpec
+
+if TYPE_CHECKING:
+    import av
+
+# PyAV (45 ms to import) is imported when the first frame is encoded, not with this module:
+# by then the engine is preparing its first source on another thread, so the import costs
+# the CLI's start-up nothing.
 
 AUDIO_RATE = 48_000
 AAC_FRAME = 1024
@@ -86,6 +93,8 @@ def _encode(
     audio: np.ndarray | None,
     settings: EncoderSettings,
 ) -> None:
+    import av
+
     # bitexact keeps the muxer from writing its version string and other run-dependent
     # fields; the mov muxer writes creation_time 0 unless metadata asks otherwise.
     with av.open(
@@ -136,6 +145,8 @@ def _video_frame(frame: np.ndarray, index: int, spec: VideoSpec) -> av.VideoFram
     still read those pixels after the Python array is freed and its memory reused by
     the next frame: a race that made output bytes differ between identical runs.
     """
+    import av
+
     expected = (spec.height * 3 // 2, spec.width)
     if frame.shape != expected or frame.dtype != np.uint8:
         raise ValueError(f"frame {index}: got {frame.shape} {frame.dtype}, expected I420 {expected} uint8")
@@ -154,6 +165,8 @@ class _AudioFeeder:
     """Encodes precomputed stereo samples to AAC in step with the video."""
 
     def __init__(self, container: av.container.OutputContainer, audio: np.ndarray, settings: EncoderSettings) -> None:
+        import av
+
         if audio.ndim != 2 or audio.shape[1] != 2:
             raise ValueError(f"audio must be (samples, 2) stereo, got {audio.shape}")
         self._container = container
@@ -176,6 +189,8 @@ class _AudioFeeder:
     def _encode_chunk(self) -> None:
         start = self._position
         chunk = np.ascontiguousarray(self._planar[:, start : start + AAC_FRAME])
+        import av
+
         frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
         frame.sample_rate = AUDIO_RATE
         frame.pts = start

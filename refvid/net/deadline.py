@@ -16,16 +16,19 @@ would let a hanging resolver outlive the deadline.
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
-from typing import Final, ParamSpec, TypeVar
-
-import httpx
+from typing import TYPE_CHECKING, Final, ParamSpec, TypeVar
 
 from refvid.errors import Cancelled
+
+if TYPE_CHECKING:
+    import httpx
+
+# asyncio and httpx (70 ms together) are imported when a download first runs: a render from
+# local files never downloads.
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -48,6 +51,8 @@ def run_with_deadline(
     :class:`refvid.errors.Cancelled` within about ``poll`` seconds of ``cancelled()``
     turning true. Either way the operation is cancelled and its connections closed.
     """
+    import asyncio
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:  # the usual case: a plain thread, no loop of its own
@@ -61,6 +66,8 @@ def run_with_deadline(
 def _run(
     operation: Callable[[], Awaitable[T]], seconds: float, cancelled: CancelledFn | None, poll: float
 ) -> T:
+    import asyncio
+
     try:
         return asyncio.run(_guarded(operation, seconds, cancelled, poll))
     except asyncio.CancelledError:  # the owner cancelled just as the operation finished
@@ -70,6 +77,8 @@ def _run(
 async def _guarded(
     operation: Callable[[], Awaitable[T]], seconds: float, cancelled: CancelledFn | None, poll: float
 ) -> T:
+    import asyncio
+
     main = asyncio.current_task()
     assert main is not None
     stopped_by_owner = False
@@ -98,6 +107,8 @@ async def _guarded(
 
 async def blocking(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """Run a blocking call on the shared pool (never the loop's default executor)."""
+    import asyncio
+
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(_BLOCKING, lambda: function(*args, **kwargs))
 
@@ -115,6 +126,8 @@ def pinned_client(timeout: float, verify: ssl.SSLContext | None = None) -> httpx
     and undo the address the policy pinned. ``timeout`` applies to each connect, read and
     write; the overall deadline is :func:`run_with_deadline`'s.
     """
+    import httpx
+
     return httpx.AsyncClient(
         verify=verify or default_ssl_context(),
         timeout=httpx.Timeout(timeout),

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
-
 from refvid.errors import RefvidError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -235,6 +233,8 @@ def _literal(host: str) -> IPAddress | None:
 
 
 def _idna(host: str) -> str:
+    import httpx  # imported when first used: a render from local files never checks a URL (50 ms)
+
     try:
         raw = httpx.URL(f"http://{host}/").raw_host
     except httpx.InvalidURL as exc:

@@ -12,10 +12,8 @@ from __future__ import annotations
 import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from urllib.parse import urljoin
-
-import httpx
 
 from refvid.errors import InvalidReference
 from refvid.net.deadline import CancelledFn, blocking, pinned_client, run_with_deadline
@@ -27,6 +25,9 @@ from refvid.net.policy import (
     parse_networks,
     url_label,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 DEFAULT_MAX_BYTES: Final = 50 * 1024 * 1024
 DEFAULT_TIMEOUT: Final = 10.0  # seconds, per connect / per read
@@ -100,6 +101,8 @@ class UrlFetcher:
 
     async def _get(self, client: httpx.AsyncClient, target: ResolvedTarget) -> str | bytes:
         """GET one hop: the redirect location (str) or the body (bytes)."""
+        import httpx  # imported when first used: a render from local files never downloads (50 ms)
+
         request = client.build_request(
             "GET",
             target.pinned_url,

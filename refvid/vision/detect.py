@@ -133,6 +133,12 @@ def _cascade(name: str) -> cv2.CascadeClassifier:
     return cascade
 
 
+def load_cascades() -> None:
+    """Read the cascades' files now (they are read on first use otherwise)."""
+    for name in ("frontalcatface", "upperbody", "fullbody"):
+        _cascade(name)
+
+
 # Cascades are not thread-safe to share mid-detection; one lock keeps them simple.
 _CASCADE_LOCK = threading.Lock()
 
@@ -221,10 +227,15 @@ class Analysis:
         # it looks at three sizes. Histogram equalisation turns textures into false cat faces
         # and the "extended" cascade finds cats in human portraits: plain grey, plain cascade.
         found: list[Found] = []
+        seen: dict[float, list[Found]] = {}  # by scale: one scale is one picture
         for side in CAT_SIDES:
             small, scale = self._shrunk(side)
-            gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-            found += self._detect("frontalcatface", gray, scale, "cat_face", max(20, min(gray.shape) // 10), 2)
+            # A picture smaller than a size is looked at as it is: the same pass again would
+            # find the same faces, so its hits are counted again without running it.
+            if scale not in seen:
+                gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+                seen[scale] = self._detect("frontalcatface", gray, scale, "cat_face", max(20, min(gray.shape) // 10), 2)
+            found += seen[scale]
         humans = [f.box for f in self.faces if f.weight > 2.0]
         kept = [f for f in found if f.weight > 0.0 and all(f.box.overlap(h) < 0.3 for h in humans)]
         return tuple(sorted(kept, key=lambda f: -f.box.area))

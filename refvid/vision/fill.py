@@ -193,14 +193,17 @@ def _scale_field(field: tuple[np.ndarray, np.ndarray], size: tuple[int, int]) ->
 
 
 def _errors(level: np.ndarray, target: np.ndarray, pixels: tuple[np.ndarray, np.ndarray], sources: np.ndarray,
-            dy: np.ndarray, dx: np.ndarray) -> np.ndarray:
-    """Each target pixel's squared colour distance to its copy (0 off the target, _BIG off the sources)."""
+            dy: np.ndarray, dx: np.ndarray, colours: np.ndarray | None = None) -> np.ndarray:
+    """Each target pixel's squared colour distance to its copy (0 off the target, _BIG off the sources).
+
+    ``colours``: ``level`` at ``pixels``, when the caller has them (the same for every candidate).
+    """
     height, width = target.shape
     ys, xs = pixels
     sy, sx = ys + dy[ys, xs], xs + dx[ys, xs]
     inside = (sy >= 0) & (sy < height) & (sx >= 0) & (sx < width)
     sy, sx = np.where(inside, sy, 0), np.where(inside, sx, 0)
-    distance = ((level[ys, xs] - level[sy, sx]) ** 2).sum(axis=1)
+    distance = (((level[ys, xs] if colours is None else colours) - level[sy, sx]) ** 2).sum(axis=1)
     distance[~(inside & sources[sy, sx])] = _BIG
     errors = np.zeros(target.shape, np.float32)
     errors[ys, xs] = distance
@@ -259,7 +262,8 @@ def _search(level: np.ndarray, target: np.ndarray, sources: np.ndarray,
         mine = patches[target_y * target.shape[1] + target_x]
         cost = _exact_cost(patches, mine, target, pixels, sources, dy, dx)
     else:
-        errors = _errors(level, target, pixels, sources, dy, dx)
+        colours = level[target_y, target_x]
+        errors = _errors(level, target, pixels, sources, dy, dx, colours)
         cost = _patch_cost(errors)
     height, width = target.shape
     candidates: list[tuple[np.ndarray, np.ndarray]] = []
@@ -282,7 +286,7 @@ def _search(level: np.ndarray, target: np.ndarray, sources: np.ndarray,
             better = (candidate_cost < cost) & target
             dy[better], dx[better], cost[better] = cy[better], cx[better], candidate_cost[better]
             continue
-        candidate_errors = _errors(level, target, pixels, sources, cy, cx)
+        candidate_errors = _errors(level, target, pixels, sources, cy, cx, colours)
         better = (_patch_cost(candidate_errors) < cost) & target
         dy[better], dx[better] = cy[better], cx[better]
         errors[better] = candidate_errors[better]
@@ -309,18 +313,20 @@ def _vote(level: np.ndarray, hole: np.ndarray, field: tuple[np.ndarray, np.ndarr
     box_h, box_w = valid.shape
     total = np.zeros((box_h, box_w, level.shape[2]), np.float32)
     count = np.zeros((box_h, box_w), np.float32)
+    # Whole numbers below 2**24 are exact in float32: shifting the float maps is the same map.
+    map_x, map_y, mask = centre_x.astype(np.float32), centre_y.astype(np.float32), valid.view(np.uint8)
     for ey in (-step, 0, step):
         for ex in (-step, 0, step):
             # The neighbour q = p + e copies its patch from its centre's source; p's place in
             # that copy is the source centre - e.
             near = (slice(max(0, ey), box_h + min(0, ey)), slice(max(0, ex), box_w + min(0, ex)))
             here = (slice(max(0, -ey), box_h + min(0, -ey)), slice(max(0, -ex), box_w + min(0, -ex)))
-            weight = valid[near].astype(np.float32)
-            copy = cv2.remap(level, (centre_x[near] - ex).astype(np.float32),
-                             (centre_y[near] - ey).astype(np.float32), cv2.INTER_NEAREST,
-                             borderMode=cv2.BORDER_REPLICATE)
-            total[here] += copy * weight[:, :, None]
-            count[here] += weight
+            copy = cv2.remap(level, map_x[near] - np.float32(ex), map_y[near] - np.float32(ey),
+                             cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+            # Added where the neighbour copies from known background (the same sums as adding
+            # copy x 0 or 1, without the product): OpenCV writes into the view in place.
+            cv2.accumulate(copy, total[here], mask=mask[near])
+            count[here] += valid[near]
     ys, xs = ys - y0, xs - x0
     votes = count[ys, xs]
     # No neighbour copies from known background: the current colour stays.
@@ -350,7 +356,8 @@ def _apply(finest: np.ndarray, hole: np.ndarray, field: tuple[np.ndarray, np.nda
     correction = _membrane(mismatch, known)
     out = image.copy()
     inside = ~on_ring
-    out[ys[inside], xs[inside]] = copied[inside] + correction[ys[inside], xs[inside]]
+    iy, ix = ys[inside], xs[inside]
+    out[iy, ix] = copied[inside] + correction[iy, ix]
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
@@ -370,7 +377,11 @@ def _membrane(values: np.ndarray, known: np.ndarray) -> np.ndarray:
         coarse = cv2.resize(result, w.shape[1::-1], interpolation=cv2.INTER_LINEAR)
         own = s / np.maximum(w, 1e-6)[:, :, None]
         trust = np.clip(w * 4, 0, 1)[:, :, None]  # a level's own average where it has enough data
-        result = trust * own + (1 - trust) * coarse
+        # trust * own + (1 - trust) * coarse, in place (the same products and sum)
+        own *= trust
+        coarse *= 1 - trust
+        own += coarse
+        result = own
     return result
 
 

@@ -126,7 +126,7 @@ def upsample(image: np.ndarray, small_alpha: np.ndarray, a: np.ndarray, b: np.nd
     fractional = ((small_alpha > 0) & (small_alpha < 1)).astype(np.uint8)
     band = cv2.resize(cv2.dilate(fractional, np.ones((3, 3), np.uint8)), (width, height),
                       interpolation=cv2.INTER_NEAREST)
-    ys, xs = np.nonzero(band)
+    ys, xs = _nonzero(band)
     if not len(ys):
         return alpha
     map_x = ((xs + 0.5) * (small_w / width) - 0.5).astype(np.float32)
@@ -182,7 +182,9 @@ def foreground_colour(image: np.ndarray, alpha: np.ndarray, fg_estimate: np.ndar
     """
     height, width = alpha.shape
     colour = image.copy()
-    ys, xs = np.nonzero((alpha > 1 / 255) & (alpha < 254 / 255))
+    fractional = (cv2.inRange(alpha, *_strictly_between(1 / 255, 254 / 255)) if alpha.dtype == np.float32
+                  else ((alpha > 1 / 255) & (alpha < 254 / 255)).view(np.uint8))
+    ys, xs = _nonzero(fractional)
     if not len(ys):
         return colour
     # Bilinear samples of the small estimates at the band's pixels only.
@@ -196,6 +198,23 @@ def foreground_colour(image: np.ndarray, alpha: np.ndarray, fg_estimate: np.ndar
     mixed = trust * np.clip(solved, 0, 255) + (1 - trust) * fg
     colour[ys, xs] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
     return colour
+
+
+def _nonzero(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.nonzero`` of a uint8 mask (rows, then columns, in the same order), a few times faster."""
+    points = cv2.findNonZero(mask)
+    if points is None:
+        empty = np.zeros(0, np.intp)
+        return empty, empty
+    points = points.reshape(-1, 2)
+    return points[:, 1].astype(np.intp), points[:, 0].astype(np.intp)
+
+
+def _strictly_between(low: float, high: float) -> tuple[float, float]:
+    """Bounds for ``cv2.inRange`` (inclusive) on float32 values that keep ``low < v < high``
+    as NumPy compares float32 with a Python float (in float32)."""
+    return (float(np.nextafter(np.float32(low), np.float32(np.inf))),
+            float(np.nextafter(np.float32(high), np.float32(-np.inf))))
 
 
 def _sample(image: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:

@@ -144,3 +144,13 @@ def test_plan_text_shows_a_composites_layers_and_life(demo_paths: list[Path]) ->
 def test_plan_format_is_checked(demo_paths: list[Path]) -> None:
     result = runner.invoke(app, ["plan", "-i", str(demo_paths[0]), "-p", "x", "--format", "yaml"])
     assert result.exit_code != 0 and "--format" in result.output
+
+
+def test_the_cli_starts_without_what_only_downloads_servers_and_encoding_need() -> None:
+    # `refvid generate` from local files never downloads and encodes only after planning:
+    # httpx, asyncio, PyAV, the settings and SQLAlchemy (0.1-0.5 s together) are imported
+    # when first used, not when the CLI starts.
+    code = ("import sys, refvid.cli; print(' '.join(m for m in ('httpx', 'asyncio', 'av', 'pydantic_settings', "
+            "'refvid.config', 'sqlalchemy', 'scipy') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert loaded.stdout.split() == []

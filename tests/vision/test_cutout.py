@@ -169,3 +169,21 @@ def test_a_picture_too_large_for_layers_is_a_shot_not_a_failure() -> None:
     assert "too large for layers" in result.reason and f"1000x{height}" in result.reason
     small = cv2.resize(banner, (500, height // 2))
     assert "too large" not in analyse(small).reason
+
+
+def test_analyses_on_threads_at_once_equal_the_ones_made_one_after_another(
+        astronaut: np.ndarray, person: np.ndarray, coffee: np.ndarray, chelsea: np.ndarray) -> None:
+    # Planning analyses the references on two threads beside casting's detectors: GrabCut's and
+    # k-means' seeded random draws are per thread in OpenCV, so the order and overlap of the
+    # analyses change nothing.
+    from concurrent.futures import ThreadPoolExecutor
+
+    pictures = [astronaut, coffee, person, chelsea, coffee[::-1].copy()]
+    alone = [analyse(picture) for picture in pictures]
+    with ThreadPoolExecutor(max_workers=len(pictures)) as pool:
+        together = list(pool.map(analyse, pictures))
+    for one, other in zip(alone, together, strict=True):
+        assert (one.kind, one.presentation, one.reason, one.box, one.touches) == \
+            (other.kind, other.presentation, other.reason, other.box, other.touches)
+        for a, b in ((one.matte, other.matte), (one.foreground, other.foreground), (one.plate, other.plate)):
+            assert np.array_equal(a, b)

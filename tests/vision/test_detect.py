@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from refvid.references import Reference
-from refvid.vision.detect import analyse, colour_names
+from refvid.vision.detect import CAT_SIDES, Analysis, Found, analyse, colour_names
 
 
 def test_the_astronaut_has_a_face_and_the_cat_a_cat_face(demo_refs: list[Reference]) -> None:
@@ -70,3 +71,30 @@ def test_a_face_the_cascades_miss_is_found_and_casts_its_picture(demo_refs: list
     refs = [Reference(0, demo_refs[1].image, "base64"), Reference(1, person, "base64")]
     match = content_matcher(refs)
     assert match(frozenset({"cameraman"}), 1).strength > 0 and match(frozenset({"cameraman"}), 0).strength == 0
+
+
+def _cats_every_size(image: np.ndarray) -> tuple[Found, ...]:
+    """``Analysis.cats`` as it was: the cascade run at every one of ``CAT_SIDES``, repeats included."""
+    analysis = Analysis(image)
+    found: list[Found] = []
+    for side in CAT_SIDES:
+        small, scale = analysis._shrunk(side)
+        gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+        found += analysis._detect("frontalcatface", gray, scale, "cat_face", max(20, min(gray.shape) // 10), 2)
+    humans = [f.box for f in analysis.faces if f.weight > 2.0]
+    kept = [f for f in found if f.weight > 0.0 and all(f.box.overlap(h) < 0.3 for h in humans)]
+    return tuple(sorted(kept, key=lambda f: -f.box.area))
+
+
+@pytest.mark.parametrize(("left", "side"), [(100, 300), (150, None), (0, 360), (0, None)])
+def test_a_small_picture_finds_the_same_cats_looked_at_once_per_size(demo_refs: list[Reference], left: int,
+                                                                      side: int | None) -> None:
+    # Below 400 or 320 px the picture is looked at as it is for more than one of the sizes:
+    # that pass runs once and its hits count once per size, as when it ran each time.
+    cat = demo_refs[2].image[:, left:]
+    if side is not None:
+        cat = cv2.resize(cat, (side, round(cat.shape[0] * side / cat.shape[1])), interpolation=cv2.INTER_AREA)
+    expected = _cats_every_size(cat)
+    assert Analysis(cat).cats == expected
+    if left:
+        assert expected  # crops close to the face: the cascade finds it at these sizes

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from refvid.vision.fill import fill_background
+from refvid.vision.fill import _vote, fill_background
 
 
 def test_a_hole_in_a_gradient_is_filled_with_the_gradient() -> None:
@@ -94,3 +94,45 @@ def test_a_hole_in_a_smooth_backdrop_is_filled_without_seams(seed: int) -> None:
     # Copies that meet with a step in brightness (a patchwork), or streaks, are steeper than
     # anything around.
     assert np.percentile(steepness(plate)[inside], 99) < 1.25 * steepness(image.astype(np.float32)).max()
+
+
+def _vote_as_products(level: np.ndarray, hole: np.ndarray, field: tuple[np.ndarray, np.ndarray],
+                      sources: np.ndarray, step: int) -> np.ndarray:
+    """``fill._vote`` as first written: each neighbour's copy multiplied by its 0/1 weight and added."""
+    height, width = hole.shape
+    ys, xs = np.nonzero(hole)
+    y0, y1 = max(0, int(ys.min()) - step), min(height, int(ys.max()) + 1 + step)
+    x0, x1 = max(0, int(xs.min()) - step), min(width, int(xs.max()) + 1 + step)
+    grid_y, grid_x = np.mgrid[y0:y1, x0:x1].astype(np.int32)
+    centre_y, centre_x = grid_y + field[0][y0:y1, x0:x1], grid_x + field[1][y0:y1, x0:x1]
+    valid = (centre_y >= 0) & (centre_y < height) & (centre_x >= 0) & (centre_x < width)
+    valid &= sources[np.clip(centre_y, 0, height - 1), np.clip(centre_x, 0, width - 1)]
+    box_h, box_w = valid.shape
+    total = np.zeros((box_h, box_w, level.shape[2]), np.float32)
+    count = np.zeros((box_h, box_w), np.float32)
+    for ey in (-step, 0, step):
+        for ex in (-step, 0, step):
+            near = (slice(max(0, ey), box_h + min(0, ey)), slice(max(0, ex), box_w + min(0, ex)))
+            here = (slice(max(0, -ey), box_h + min(0, -ey)), slice(max(0, -ex), box_w + min(0, -ex)))
+            weight = valid[near].astype(np.float32)
+            copy = cv2.remap(level, (centre_x[near] - ex).astype(np.float32), (centre_y[near] - ey).astype(np.float32),
+                             cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+            total[here] += copy * weight[:, :, None]
+            count[here] += weight
+    ys, xs = ys - y0, xs - x0
+    votes = count[ys, xs]
+    colours = np.where(votes[:, None] > 0, total[ys, xs] / np.maximum(votes, 1)[:, None], level[ys + y0, xs + x0])
+    return colours.astype(np.float32)
+
+
+@pytest.mark.parametrize("step", [1, 3])
+def test_votes_are_summed_in_place_to_the_same_colours(step: int) -> None:
+    # The vote adds each neighbour's copy where it comes from known background, in place
+    # (cv2.accumulate into views of the sum): the same sums, to the bit, as the products.
+    rng = np.random.default_rng(step)
+    level = (rng.random((120, 170, 3)) * 255).astype(np.float32)
+    hole = np.zeros((120, 170), bool)
+    hole[30:95, 2:120] = True
+    sources = ~cv2.dilate(hole.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    field = (rng.integers(-40, 40, hole.shape).astype(np.int32), rng.integers(-60, 60, hole.shape).astype(np.int32))
+    assert np.array_equal(_vote(level, hole, field, sources, step), _vote_as_products(level, hole, field, sources, step))

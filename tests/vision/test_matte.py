@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from refvid.vision import matte
+from refvid.vision.matte import _nonzero, _strictly_between
 
 
 def _disc(size: int = 160, radius: int = 50) -> tuple[np.ndarray, np.ndarray]:
@@ -49,3 +51,18 @@ def test_foreground_colour_removes_the_old_background_at_the_edge() -> None:
     error = np.abs(colour[band].astype(np.float32) - red).mean()
     assert error < 12, error  # the edge is red again, not purple
     assert np.array_equal(colour[soft >= 254 / 255], blended[soft >= 254 / 255])
+
+
+def test_the_fractional_band_is_found_as_numpy_finds_it() -> None:
+    # foreground_colour solves the pixels with 1/255 < alpha < 254/255; OpenCV finds them
+    # (inRange, findNonZero) in NumPy's order, the bounds themselves excluded.
+    rng = np.random.default_rng(5)
+    alpha = rng.random((300, 401), dtype=np.float32)
+    alpha[rng.random(alpha.shape) < 0.3] = 0
+    alpha[rng.random(alpha.shape) < 0.3] = 1
+    alpha.flat[:4] = [np.float32(1 / 255), np.float32(254 / 255), np.nextafter(np.float32(1 / 255), np.float32(1)),
+                      np.nextafter(np.float32(254 / 255), np.float32(0))]
+    found = _nonzero(cv2.inRange(alpha, *_strictly_between(1 / 255, 254 / 255)))
+    expected = np.nonzero((alpha > 1 / 255) & (alpha < 254 / 255))
+    assert all(np.array_equal(a, b) for a, b in zip(found, expected, strict=True))
+    assert [len(v) for v in _nonzero(np.zeros((3, 3), np.uint8))] == [0, 0]

@@ -8,6 +8,8 @@ blend whole I420 buffers.
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -48,10 +50,13 @@ from refvid.errors import Cancelled
 from refvid.memory import release_free_memory
 from refvid.references import Reference
 from refvid.request import GenerationRequest
-from refvid.vision.cutout import Cutout, cutout
+from refvid.vision.cutout import Cutout, cutout, warm_up
 from refvid.vision.detect import analyse
 
+log = logging.getLogger(__name__)
+
 ENDING_FADE_FRAMES = 18  # 3/4 s to black when the prompt ends with "fade to black"
+CUTOUT_THREADS = 2  # cut-outs analysed at once during planning (beside casting's detectors)
 NOTE = "motion engine: camera moves over your reference images; not a generative model"
 
 
@@ -78,16 +83,32 @@ class MotionEngine:
 
     name = "motion"
 
+    def warm_up(self) -> None:
+        """Start loading, on a background thread, what the first plan of a fresh process needs.
+
+        Called by the CLI before the references are decoded: decoding keeps one core busy,
+        and the tables of :func:`refvid.vision.cutout.warm_up` are built on the other instead
+        of during planning, when both are. Once per process; results do not change.
+        """
+        global _warming
+        with _warm_lock:
+            if _warming is not None:
+                return
+            _warming = threading.Thread(target=_warm_up, name="refvid-warm-up")
+        _warming.start()
+
     def plan(self, request: GenerationRequest, references: Sequence[Reference]) -> MotionPlan:
         """Read the prompt and the references; decide every shot, move and transition."""
         if request.seed == 0:
             raise ValueError("plan needs a concrete seed; call request.with_seed() first")
         # The cut-outs (most of planning) do not depend on casting's detectors: they start on
-        # a second thread now and ``analyse_references`` below takes their results (or an
-        # error, computed again there). Each is a pure function of its picture.
-        early = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refvid-cutouts")
+        # two threads now and ``analyse_references`` below takes their results (or an error,
+        # computed again there). Each is a pure function of its picture, so the order they
+        # run in changes nothing but the wall time: the largest picture, the slowest, starts
+        # first and the others run beside it instead of after it.
+        early = ThreadPoolExecutor(max_workers=CUTOUT_THREADS, thread_name_prefix="refvid-cutouts")
         try:
-            for reference in references:
+            for reference in sorted(references, key=lambda r: -r.width * r.height):
                 early.submit(cutout, reference.image)
             return self._plan(request, references)
         finally:
@@ -259,6 +280,17 @@ def _dolly_zoom_or_push_in(shot: Shot, staging: Staging, number: int, warnings: 
         shot.move = "push_in"
     else:
         shot.then_move = "push_in"
+
+
+_warm_lock = threading.Lock()
+_warming: threading.Thread | None = None
+
+
+def _warm_up() -> None:
+    try:
+        warm_up()
+    except Exception:  # only a head start: planning loads the same and reports errors itself
+        log.debug("warming up failed", exc_info=True)
 
 
 def _transition_out(shots: list[Shot], index: int, ending: str | None) -> str:

@@ -122,3 +122,16 @@ def test_cancel_stops_and_leaves_no_file(tmp_path: Path, demo_refs: list[Referen
     with pytest.raises(Cancelled):
         generate(request("A cat", 1), tmp_path / "c.mp4", references=demo_refs[:1], cancelled=cancelled)
     assert not any(tmp_path.iterdir())
+
+
+def test_warming_up_starts_one_background_thread_per_process() -> None:
+    # The CLI calls it before decoding: OpenCV's Lab tables and the cascades are built on a
+    # spare core meanwhile. A second call (another engine object) starts nothing more.
+    import refvid.engines.motion.render as motion
+
+    MotionEngine().warm_up()
+    first = motion._warming
+    MotionEngine().warm_up()
+    assert first is not None and motion._warming is first
+    first.join(timeout=30)
+    assert not first.is_alive()
