@@ -28,6 +28,7 @@ PATCH: Final = 2  # patch radius of the search (5x5 patches)
 EM_ITERATIONS: Final = 3  # search + vote rounds per level
 REFINE: Final = 8  # on finer levels the search jumps and jitters at most this far
 SEED: Final = 0  # the random search is seeded: the same picture gives the same plate
+BLEND_ROWS: Final = 128  # rows per band when a filled box is blended back at full size
 _BIG: Final = 1e7  # the error of copying from outside the known background
 
 
@@ -410,6 +411,11 @@ def _blend(image: np.ndarray, hole: np.ndarray, filled: np.ndarray) -> np.ndarra
         return plate
     patch = cv2.resize(filled[fy0:fy1, fx0:fx1], size, interpolation=cv2.INTER_LINEAR)
     w = cv2.resize(weight[fy0:fy1, fx0:fx1], size, interpolation=cv2.INTER_LINEAR)
-    region = plate[y0:y1, x0:x1]
-    plate[y0:y1, x0:x1] = cv2.blendLinear(patch, region, w, 1 - w)
+    # Blended a band of rows at a time (the same pixels): a whole 12 MP box's 1 - w and result
+    # would be two more full-size temporaries (~35 MB) at planning's peak.
+    for top in range(0, size[1], BLEND_ROWS):
+        rows = slice(top, min(size[1], top + BLEND_ROWS))
+        band = w[rows]
+        region = plate[y0 + rows.start : y0 + rows.stop, x0:x1]
+        region[...] = cv2.blendLinear(patch[rows], region, band, 1 - band)
     return plate

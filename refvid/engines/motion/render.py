@@ -56,7 +56,12 @@ from refvid.vision.detect import analyse
 log = logging.getLogger(__name__)
 
 ENDING_FADE_FRAMES = 18  # 3/4 s to black when the prompt ends with "fade to black"
-CUTOUT_THREADS = 2  # cut-outs analysed at once during planning (beside casting's detectors)
+CUTOUT_THREADS = 2  # cut-outs analysed at once during planning (beside casting's detectors) ...
+# ... while the pictures are small enough together: an analysis holds about 30 bytes of
+# temporaries per pixel at its peak, so above this many pixels in all (a 12 MP photo among
+# others) they run one after another and planning's peak follows the largest picture, not
+# the sum (the mixed 12 MP render: ~22 MB less peak RSS for ~0.2 s more planning).
+CONCURRENT_PIXELS = 6_000_000
 NOTE = "motion engine: camera moves over your reference images; not a generative model"
 
 
@@ -106,7 +111,9 @@ class MotionEngine:
         # computed again there). Each is a pure function of its picture, so the order they
         # run in changes nothing but the wall time: the largest picture, the slowest, starts
         # first and the others run beside it instead of after it.
-        early = ThreadPoolExecutor(max_workers=CUTOUT_THREADS, thread_name_prefix="refvid-cutouts")
+        pixels = sum(r.width * r.height for r in references)
+        threads = CUTOUT_THREADS if pixels <= CONCURRENT_PIXELS else 1
+        early = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="refvid-cutouts")
         try:
             for reference in sorted(references, key=lambda r: -r.width * r.height):
                 early.submit(cutout, reference.image)
