@@ -181,9 +181,13 @@ UNSUPPORTED = _table(
 WHOLE_VIDEO = re.compile(
     r"\b(?:throughout|whole (?:video|film|clip|thing)|entire (?:video|film|clip)|all (?:the )?shots|"
     r"every shot|each shot|overall|the (?:video|film|clip) (?:is|has|feels|looks)|"
-    r"between (?:all |every |each )?(?:shots?|scenes?))\b",
+    r"between (?:all |every |each )?(?:shots?|scenes?))\b"
+    # A labelled line ("Camera: handheld, close-ups.", "Style: warm.") directs the whole video.
+    r"|^\s*(?:camera|style|look|mood|visuals?|shots?|framing|transitions?|grade|colou?rs?)\s*:",
     re.IGNORECASE,
 )
+# "10 seconds", "a 5-second clip": the video's length in words (the request's duration decides it).
+DURATION_WORDS = re.compile(r"\b(5|10|five|ten)[- ](?:seconds?|secs?|s)\b", re.IGNORECASE)
 
 # What references show, for casting by content. Each group names what a detector finds.
 PERSON_WORDS = frozenset(

@@ -144,6 +144,11 @@ class MotionEngine:
             script.warnings.append(
                 f"{', '.join(repr(a) for a in acts)} not acted out: this engine moves a camera over your pictures "
                 "and gives people a sway, breathing and blinks; the wan engine generates motion")
+        length = vocab.DURATION_WORDS.search(request.prompt)
+        if length and {"five": 5, "ten": 10}.get(length.group(1).lower(), 0) != request.duration \
+                and length.group(1) != str(request.duration):
+            script.warnings.append(f"{length.group(0)!r} was not used: duration is {request.duration} s "
+                                   "(set duration to 5 or 10)")
         for shape, said in vocab.all_matches(vocab.ASPECT_WORDS, request.prompt):
             if shape != request.aspect_ratio:
                 script.warnings.append(f"{said!r} was not used: aspect_ratio is {request.aspect_ratio!r} "

@@ -55,6 +55,10 @@ class Script:
     amplitude: str | None = None  # likewise the movement amplitude ("slow", "dramatic" ...)
     titles: list[str] = field(default_factory=list)  # title and mood lines that are not shots
     shots: int | None = None  # the number of shots the prompt asks for in so many words
+    # From labelled direction lines ("Camera: handheld, close-ups."): the move(s) and framing of
+    # every shot that asks for none of its own, added shots included.
+    every_moves: list[str] = field(default_factory=list)
+    every_framing: str | None = None
 
 
 def read_prompt(prompt: str, reference_count: int) -> Script:
@@ -80,6 +84,7 @@ def read_prompt(prompt: str, reference_count: int) -> Script:
     ending = _ending(pieces)
     grade = _global(pieces, "grade") or "none"
     amplitude = _global(pieces, "amplitude")
+    every = [p for p in pieces if p.direction_only and p.whole_video]
     pieces = attach_direction(pieces)
     return Script(
         pieces=pieces,
@@ -89,6 +94,8 @@ def read_prompt(prompt: str, reference_count: int) -> Script:
         grade=grade,
         amplitude=amplitude,
         shots=asked_shot_count(prompt),
+        every_moves=next((list(p.moves) for p in every if p.moves), []),
+        every_framing=next((p.framing for p in every if p.framing), None),
     )
 
 
@@ -213,7 +220,8 @@ _FILLER = re.compile(
     r"\b(?:then|next|finally|and|the|a|an|on|onto|to|of|with|in|into|out|up|down|left|right|"
     r"at|as|over|from|toward|towards|very|camera|cameras|shot|shots|move|moves|movement|"
     r"motion|transition|transitions|between|throughout|whole|video|scene|everything|style|look|"
-    r"all|every|each|our|this|that|these|those|it|its|is|are|for|by|we|you|your|my|new|end)\b",
+    r"all|every|each|our|this|that|these|those|it|its|is|are|for|by|we|you|your|my|new|end|"
+    r"only|no|not|without|seconds?|secs?|long)\b",
     re.IGNORECASE,
 )
 

@@ -118,6 +118,9 @@ def plan_shots(
             + " had none, so a reference named twice is shown once"
         )
     pieces, casts = _place_fillers(pieces, casts, reference_count, matcher)
+    for piece in pieces:  # "Camera: handheld, close-ups." directs every shot without its own
+        piece.moves = piece.moves or list(script.every_moves)
+        piece.framing = piece.framing or script.every_framing
     references = [c.reference for c in casts]
     framings = _assign_framings(pieces, references, rng)
     moves = _assign_moves(pieces, len(script.pieces), rng)

@@ -29,6 +29,9 @@ from refvid.vision.models import ModelMissing
 PLACE_WORDS: Final = re.compile(
     r"\b(?:in|on|at|inside|into|onto|by|near|beside|next to|in front of|standing on|sitting on|"
     r"sits on|stands in|stands on|walks? (?:in|on|through|into)|arrives? at)\b", re.IGNORECASE)
+# "looks at the coffee", "smiles at the camera": where someone looks, not where they are.
+_LOOKS: Final = re.compile(r"\b(?:look|stare|gaze|glance|peer|smile|laugh|wave|point|nod|wink|watch)(?:s|es|ed|ing)?\s*$",
+                           re.IGNORECASE)
 # Only an explicit request for one scene: "blend" alone is a transition word (a long dissolve).
 BLEND_WORDS: Final = re.compile(
     r"\b(?:(?:blend|merge|combine|put)\w*\b[^.;]*?\b(?:into|in|together in) (?:one|a single|the same) "
@@ -138,7 +141,8 @@ def _subjects_and_place(named: list[tuple[int, int, int]], text: str, *, strict:
     if strict:
         # From the end of the last word naming a subject to the place: a place word, and few words.
         gap_start = max(end for start, end, index in named if index != place and start < place_start)
-        places = list(PLACE_WORDS.finditer(text, gap_start, place_start))
+        places = [m for m in PLACE_WORDS.finditer(text, gap_start, place_start)
+                  if not _LOOKS.search(text, 0, m.start())]
         if not places:
             return None
         lead = text[places[-1].end() : place_start]

@@ -63,6 +63,10 @@ def _named(table: dict[str, int]) -> Matcher:
         # Content words name things loosely: a place word must lead from the subjects to the place.
         ("the cameraman in the grey coat films while the cat watches", None),
         ("the cameraman films the cat in the morning", None),
+        # Where someone looks is not where they are.
+        ("the cat looks at the rocket", None),
+        ("the cameraman smiles at the rocket", None),
+        ("the cat sits at the rocket", ([2], 1)),
     ],
 )
 def test_a_sentence_can_name_subject_and_place_by_what_the_pictures_show(

@@ -188,3 +188,26 @@ def test_fade_in_from_black_after_the_last_shot_opens_the_video() -> None:
     result = plan("A cat sleeps. A dog runs. Fade in from black.", 2)
     assert [s.transition_in for s in result.shots] == ["fade", "crossfade"]
     assert result.details["ending"] == "cut"
+
+
+def test_a_length_in_words_that_the_request_does_not_ask_for_is_named() -> None:
+    result = plan("A cat sleeps. A dog runs. 10 seconds of calm.", 2)
+    assert any("'10 seconds' was not used: duration is 5 s" in w for w in result.details["warnings"])
+    assert len(result.shots) == 2 and {s["movement_amplitude"] for s in result.details["shots"]} == {"small"}
+    quiet = plan("A cat sleeps, a ten-second clip.", 1, duration=10).details["warnings"]
+    assert not any("duration" in w for w in quiet)
+
+
+def test_a_labelled_camera_line_directs_every_shot() -> None:
+    result = plan("A cat sleeps. A dog runs. A bird sings. Camera: handheld, close-ups.", 3)
+    assert [(s.move, s.framing) for s in result.shots] == [("handheld", "close-up")] * 3
+    # Unlabelled, the same words direct the shot before them.
+    result = plan("A cat sleeps. A dog runs. A bird sings. Handheld, close-ups.", 3)
+    assert (result.shots[2].move, result.shots[2].framing) == ("handheld", "close-up")
+    assert result.shots[0].move != "handheld"
+
+
+def test_only_and_no_do_not_make_a_direction_line_a_shot() -> None:
+    result = plan("Image 3 first. Then image 1. Then image 2. Hard cuts only, no transitions.", 3)
+    assert [s.reference for s in result.shots] == [2, 0, 1]
+    assert {s.transition_in for s in result.shots[1:]} == {"cut"}
