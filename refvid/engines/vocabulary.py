@@ -123,7 +123,7 @@ AMPLITUDE_WORDS = _table(
         (rf"(?:medium|moderate|normal|some) {_MOVEMENT}", "medium"),
         (rf"(?:small|minimal|little|tiny|less|not much|slight) {_MOVEMENT}", "small"),
         (r"dramatic\w*|fast|quick\w*|rapid\w*|energetic\w*|dynamic|sweeping|intense\w*|wild\w*|frantic\w*|action", "large"),
-        (r"gentl\w*|slow\w*|subtl\w*|calm\w*|soft\w*|still|quiet\w*|serene|peaceful\w*|delicate\w*|barely", "small"),
+        (r"gentl\w*|slow\w*|subtl\w*|calm\w*|soft\w*(?!\s+focus)|still|quiet\w*|serene|peaceful\w*|delicate\w*|barely", "small"),
     ]
 )
 
@@ -137,11 +137,17 @@ GRADES = _table(
 )
 
 
+# A shallow depth of field: the background behind a cut-out subject is drawn out of focus.
+SHALLOW_FOCUS = _table(
+    [(r"shallow (?:depth of field|focus|dof)|bokeh|soft focus|portrait mode|(?:blurr?(?:ed|y)|defocused|"
+      r"out[- ]of[- ]focus) background|background (?:blur|out of focus)|background blurr?(?:ed|y)", "shallow")]
+)
+
 # The frame's shape said in words; the request's ``aspect_ratio`` decides it, so a prompt that
 # asks for another is told so.
 ASPECT_WORDS = _table(
     [
-        (r"9\s*:\s*16|vertical (?:video|format|frame|reel)|portrait (?:mode|format|orientation)|"
+        (r"9\s*:\s*16|vertical (?:video|format|frame|reel)|portrait (?:format|orientation)|"
          r"(?:instagram|tiktok|youtube) (?:reels?|shorts?|story|stories)", "9:16"),
         (r"16\s*:\s*9|widescreen|horizontal (?:video|format|frame)|landscape (?:mode|format|orientation)", "16:9"),
         (r"1\s*:\s*1|square (?:video|format|frame)", "1:1"),
@@ -346,7 +352,7 @@ def any_match(table: Table, text: str) -> str | None:
     return None
 
 
-_DIRECTION_TABLES = (UNSUPPORTED, FRAMINGS, MOVES, TRANSITIONS_IN, TRANSITIONS_OUT, TRANSITION_STYLE,
+_DIRECTION_TABLES = (UNSUPPORTED, SHALLOW_FOCUS, FRAMINGS, MOVES, TRANSITIONS_IN, TRANSITIONS_OUT, TRANSITION_STYLE,
                      AMPLITUDE_WORDS, GRADES)
 
 

@@ -78,6 +78,7 @@ class MotionPlan(Plan):
     people: list[Person | None]  # per shot: the person life animates (canvas pixels), if any
     motions: list[Motion]  # per shot: the seeded rhythm of sway, breath and blinks
     atmosphere: tuple[str, ...]  # scene effects the prompt named
+    shallow_focus: bool = False  # layered shots draw their background out of focus ("bokeh")
 
 
 
@@ -215,6 +216,13 @@ class MotionEngine:
                    for n, span in enumerate(timeline.spans)]
         atmosphere = atmosphere_for(request.prompt)
         grade = script.grade
+        focus = vocab.all_matches(vocab.SHALLOW_FOCUS, request.prompt)
+        if focus:
+            flat = [n for n, staging in enumerate(stagings, start=1) if not staging.layered]
+            if flat:
+                script.warnings.append(
+                    f"{focus[0][1]!r} blurs the background behind a cut-out subject: shot(s) {flat} show a "
+                    "flat picture and stay sharp")
         details = {
             "note": NOTE,
             "movement_amplitude": amplitude,
@@ -223,6 +231,7 @@ class MotionEngine:
             "titles": script.titles,
             "harmonised": len(used) > 1,
             "atmosphere": list(atmosphere),
+            "shallow_focus": bool(focus),
             "references": [
                 {
                     "image": i + 1,
@@ -261,6 +270,7 @@ class MotionEngine:
             people=people,
             motions=motions,
             atmosphere=atmosphere,
+            shallow_focus=bool(focus),
         )
 
     def render(

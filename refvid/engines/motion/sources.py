@@ -31,6 +31,7 @@ from refvid.vision.models import unload as unload_models
 if TYPE_CHECKING:
     from refvid.engines.motion.render import MotionPlan
 
+FOCUS_BLUR = 0.006  # a shallow focus's blur (Gaussian sigma) as a share of the background's long side
 SOURCE_OVERSAMPLE = 1.05  # keep the widest window at about 1 source px per output px
 
 
@@ -145,7 +146,7 @@ class Sources:
                 # returns it as it is), so scaling the layers before the look is the same
                 # geometry for a fraction of the work.
                 plate, foreground, matte = _scaled(plate, scale), _scaled(foreground, scale), _scaled(matte, scale)
-            canvas = build_canvas(apply_look(plate, stats[index], target, grade), layout)
+            canvas = _focus(build_canvas(apply_look(plate, stats[index], target, grade), layout), plan)
             subject = build_canvas(apply_look(foreground, stats[index], target, grade), layout)
             alpha = _alpha_canvas(matte, layout)
             if not layout.extended:
@@ -155,7 +156,7 @@ class Sources:
         else:
             staging = plan.stagings[number]
             cuts = [cutout(self._references[j].image) for j in staging.subjects]
-            scene = build_canvas(apply_look(image, stats[index], target, grade), layout)
+            scene = _focus(build_canvas(apply_look(image, stats[index], target, grade), layout), plan)
             graded = [apply_look(np.asarray(c.foreground), stats[j], target, grade)
                       for c, j in zip(cuts, staging.subjects, strict=True)]
             canvas, subject, alpha = build_composite(cuts, scene, staging.placements, graded)
@@ -181,6 +182,16 @@ class Sources:
         canvas = build_canvas(looked, layout)
         y, u, v = yuv444_to_planes(rgb_to_yuv444(canvas))
         return Source(y=y, u=u, v=v, scale=scale)
+
+
+def _focus(background: np.ndarray, plan: MotionPlan) -> np.ndarray:
+    """A layered shot's background, out of focus when the prompt asks for a shallow depth of field."""
+    if not plan.shallow_focus:
+        return background
+    # About 0.6 % of the picture's long side: clearly soft at any output size, yet the place
+    # still reads (a lens at f/2, not a smear).
+    sigma = FOCUS_BLUR * max(background.shape[:2])
+    return cv2.GaussianBlur(background, (0, 0), sigma)
 
 
 def _same_pictures(references: Sequence[Reference]) -> list[int]:

@@ -130,3 +130,24 @@ def test_an_orbit_around_a_cut_out_subject_sweeps_the_background_behind_it(tmp_p
     wall = _wall_motion(first, last, _off_the_ball(first, last))
     assert abs(wall[0, 2]) > 0.12 * width, "while the wall behind it sweeps across the frame"
     assert np.hypot(wall[0, 0], wall[1, 0]) == pytest.approx(1.0, abs=0.03)
+
+
+def _sharpness(gray: np.ndarray) -> float:
+    return float(cv2.Laplacian(gray.astype(np.float32), cv2.CV_32F).var())
+
+
+def test_a_shallow_focus_blurs_the_background_and_keeps_the_subject_sharp(tmp_path: Path) -> None:
+    picture = _speckled_ball()
+    frames = {}
+    for name, words in (("sharp", ""), ("bokeh", " Shallow depth of field.")):
+        request = GenerationRequest(prompt=f"The orange ball, static.{words}", image_urls=["x"], seed=5, duration=5,
+                                    bgm=False)
+        result = generate(request, tmp_path / f"{name}.mp4", references=[Reference(0, picture, "ball")])
+        assert result.plan["shallow_focus"] is bool(words)
+        frames[name] = cv2.cvtColor(list(read_frames(tmp_path / f"{name}.mp4"))[60], cv2.COLOR_RGB2GRAY)
+    height = frames["sharp"].shape[0]
+    wall = (slice(0, round(height * 0.15)), slice(None))
+    assert _sharpness(frames["bokeh"][wall]) < 0.3 * _sharpness(frames["sharp"][wall]), "the wall is out of focus"
+    middle = frames["sharp"].shape[1] // 2
+    ball = (slice(round(height * 0.45), round(height * 0.65)), slice(middle - 100, middle + 100))
+    assert _sharpness(frames["bokeh"][ball]) > 0.8 * _sharpness(frames["sharp"][ball]), "the subject is not"

@@ -211,3 +211,12 @@ def test_only_and_no_do_not_make_a_direction_line_a_shot() -> None:
     result = plan("Image 3 first. Then image 1. Then image 2. Hard cuts only, no transitions.", 3)
     assert [s.reference for s in result.shots] == [2, 0, 1]
     assert {s.transition_in for s in result.shots[1:]} == {"cut"}
+
+
+def test_a_shallow_focus_is_read_and_flat_shots_are_named() -> None:
+    result = plan("A cat sleeps, soft focus. A dog runs.", 2)
+    assert result.details["shallow_focus"] is True
+    assert any("'soft focus' blurs the background" in w and "[1, 2]" in w for w in result.details["warnings"])
+    # "soft focus" is a look, not a pace.
+    assert {s["movement_amplitude"] for s in result.details["shots"]} == {"medium"}
+    assert plan("A cat sleeps. A dog runs.", 2).details["shallow_focus"] is False
