@@ -68,7 +68,8 @@ MOVES = _table(
         (r"dolly[- ]?zoom\w*|vertigo (?:effect|shot|zoom)|zolly|contra[- ]?zoom|trombone shot", "dolly_zoom"),
         (r"static|locked[- ]off|still camera|still shot|tripod|fixed camera|no camera (?:movement|motion)", "static"),
         (r"hand[- ]?held|shaky cam\w*|documentary style", "handheld"),
-        (r"orbit\w*|arc(?:s|ing)? (?:around|shot)|circl\w* around|around (?:him|her|it|them)|360", "orbit"),
+        (r"orbit\w*|arc(?:s|ing)? (?:around|shot)|circl\w* around|around (?:him|her|it|them)|360|"
+         r"rotat(?:es|ing|ion)|turntable|spins? (?:around|slowly)|revolv(?:es|ing) around", "orbit"),
         (r"crane\w*(?: up)?|rises|rising|ascend\w*|boom up|pedestal up|lifts? up", "crane_up"),
         (r"zoom(?:s|ing)? out|pull(?:s|ing)? (?:back|out)|dolly(?:ing)? out|reveal\w*|widen\w*", "pull_out"),
         (r"zoom(?:s|ing)? in(?:to)?|push(?:es|ing)? in|dolly(?:ing)? in|moves? (?:in|closer)|slow zoom|zoom\w*", "push_in"),

@@ -18,7 +18,7 @@ REFS = [Reference(i, synthetic(640, 480, seed=i), f"synthetic {i}") for i in ran
 MOVES = {
     "static": ["static", "locked-off", "tripod"],
     "handheld": ["handheld", "shaky cam"],
-    "orbit": ["orbit", "arc around"],
+    "orbit": ["orbit", "arc around", "rotates", "turntable"],
     "crane_up": ["crane up", "rising"],
     "pull_out": ["zoom out", "pull back", "reveal"],
     "push_in": ["zoom in", "push in", "slow zoom", "dolly in"],
