@@ -131,9 +131,10 @@ AMPLITUDE_WORDS = _table(
 GRADES = _table(
     [
         (r"black and white|black-and-white|b&w|monochrome|greyscale|grayscale|noir", "noir"),
-        (r"vintage|retro|film(?: look| grain| stock)?|old film|faded|sepia|nostalgic|70s|1970s", "vintage"),
-        (r"golden hour|sunset|sunrise|warm\w*|sunny|sunlit|sunshine|cozy|candle\w*", "warm"),
-        (r"night\w*|moonlit|moonlight|cool|cold|blue hour|icy|winter|rainy|midnight", "cool"),
+        (r"vintage|retro|film(?: look| grain| stock)?|old (?:film|movie|footage|photo)s?|old[- ]fashioned|"
+         r"classic (?:film|movie)|home movie|faded|sepia|nostalgic|70s|1970s", "vintage"),
+        (r"golden hour|sunset|sunrise|dawn|warm\w*|sunny|sunlit|sunshine|cozy|candle\w*", "warm"),
+        (r"night\w*|moonlit|moonlight|cool|cold|blue hour|dusk|twilight|icy|winter|rainy|midnight", "cool"),
     ]
 )
 
@@ -303,7 +304,7 @@ COLOUR_WORDS = {
 # A sentence made of these (with no mention and nothing a reference shows) is a title or a
 # mood line, not a shot: "A story of a summer trip.", "Our new collection."
 TITLE_WORDS = frozenset(
-    ["story", "stories", "tale", "journey", "adventure", "adventures", "collection", "introducing", "presenting", "presents", "welcome", "memories", "memory", "trip", "trips", "diary", "chronicle", "lookbook", "campaign", "launch", "teaser", "trailer", "montage", "highlights", "recap", "celebration", "ode", "edition", "season", "summer", "winter", "spring", "autumn", "fall", "holiday", "holidays", "vacation", "weekend", "day", "life", "moments", "moment", "our", "new", "presents", "brand", "dream", "dreams", "commercial", "advert", "advertisement", "ad", "promo", "promotional", "reel", "showcase", "intro",
+    ["story", "stories", "tale", "journey", "adventure", "adventures", "collection", "introducing", "presenting", "presents", "welcome", "memories", "memory", "trip", "trips", "diary", "chronicle", "lookbook", "campaign", "launch", "teaser", "trailer", "montage", "highlights", "recap", "celebration", "ode", "edition", "season", "summer", "winter", "spring", "autumn", "fall", "holiday", "holidays", "vacation", "weekend", "day", "life", "moments", "moment", "our", "new", "presents", "brand", "dream", "dreams", "commercial", "advert", "advertisement", "ad", "promo", "promotional", "reel", "showcase", "intro", "movie", "movies",
      "social", "media", "instagram", "tiktok", "youtube", "shorts", "vertical", "horizontal", "widescreen", "format"]
 )
 # Words about light, mood and style: they direct every shot and name no subject.

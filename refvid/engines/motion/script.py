@@ -221,7 +221,7 @@ _FILLER = re.compile(
     r"at|as|over|from|toward|towards|very|camera|cameras|shot|shots|move|moves|movement|"
     r"motion|transition|transitions|between|throughout|whole|video|scene|everything|style|look|"
     r"all|every|each|our|this|that|these|those|it|its|is|are|for|by|we|you|your|my|new|end|"
-    r"only|no|not|without|seconds?|secs?|long)\b",
+    r"only|no|not|without|seconds?|secs?|long|make|makes|like|feel|feels)\b",
     re.IGNORECASE,
 )
 

@@ -220,3 +220,9 @@ def test_a_shallow_focus_is_read_and_flat_shots_are_named() -> None:
     # "soft focus" is a look, not a pace.
     assert {s["movement_amplitude"] for s in result.details["shots"]} == {"medium"}
     assert plan("A cat sleeps. A dog runs.", 2).details["shallow_focus"] is False
+
+
+def test_a_look_line_is_a_grade_for_every_shot_not_a_shot() -> None:
+    result = plan("Make it look like an old movie. A cat sleeps. A dog runs.", 2)
+    assert len(result.shots) == 2 and {s.grade for s in result.shots} == {"vintage"}
+    assert plan("The cat at dusk.", 1).shots[0].grade == "cool"
