@@ -66,7 +66,7 @@ FRAMINGS = _table(
 MOVES = _table(
     [
         (r"dolly[- ]?zoom\w*|vertigo (?:effect|shot|zoom)|zolly|contra[- ]?zoom|trombone shot", "dolly_zoom"),
-        (r"static|locked[- ]off|still camera|still shot|tripod|fixed camera|no camera (?:movement|motion)", "static"),
+        (r"static|locked[- ]off|still camera|still shot|(?:on|from) a tripod|tripod shot|fixed camera|no camera (?:movement|motion)", "static"),
         (r"hand[- ]?held|shaky cam\w*|documentary style", "handheld"),
         (r"orbit\w*|arc(?:s|ing)? (?:around|shot)|circl\w* around|around (?:him|her|it|them)|360|"
          r"rotat(?:es|ing|ion)|turntable|spins? (?:around|slowly)|revolv(?:es|ing) around", "orbit"),

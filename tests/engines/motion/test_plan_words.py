@@ -16,7 +16,7 @@ from tests.conftest import synthetic
 
 REFS = [Reference(i, synthetic(640, 480, seed=i), f"synthetic {i}") for i in range(2)]
 MOVES = {
-    "static": ["static", "locked-off", "tripod"],
+    "static": ["static", "locked-off", "on a tripod"],
     "handheld": ["handheld", "shaky cam"],
     "orbit": ["orbit", "arc around", "rotates", "turntable"],
     "crane_up": ["crane up", "rising"],

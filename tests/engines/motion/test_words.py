@@ -226,3 +226,8 @@ def test_a_look_line_is_a_grade_for_every_shot_not_a_shot() -> None:
     result = plan("Make it look like an old movie. A cat sleeps. A dog runs.", 2)
     assert len(result.shots) == 2 and {s.grade for s in result.shots} == {"vintage"}
     assert plan("The cat at dusk.", 1).shots[0].grade == "cool"
+
+
+def test_a_tripod_in_the_picture_is_not_a_locked_off_camera() -> None:
+    assert plan("The cameraman sets up his tripod.", 1).shots[0].move != "static"
+    assert plan("The cameraman, shot from a tripod.", 1).shots[0].move == "static"
