@@ -167,6 +167,10 @@ def cast(
         if wish.continues and not wish.mentions and i > 0:
             returns[i] = i - 1
         elif wish.back_to and not wish.mentions and i > 0:
+            if max((e.strength for e in evidence[i]), default=0.0) >= NAMED:
+                # "back to the astronaut" where a picture shows her: that picture, even when the
+                # earlier shot that named her showed another (a composite's place, a list's first).
+                continue
             earlier = next((j for j in range(i) if wishes[j].words & wish.words and j not in returns), None)
             returns[i] = earlier if earlier is not None else max(0, i - 2)
 

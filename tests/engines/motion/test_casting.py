@@ -99,6 +99,14 @@ def test_scenes_and_things_answer_to_their_kind(demo_refs: list[Reference]) -> N
     assert plan_images("A film about space travel. The park at noon.", refs)[0][1] != "content"
 
 
+def test_back_to_a_subject_goes_to_the_picture_that_shows_it(demo_refs: list[Reference]) -> None:
+    # The sentence that named her showed the espresso (named first): "back to the astronaut"
+    # goes to her picture, not to the espresso again.
+    shots = plan_images("A promo: the espresso, the astronaut, the cat. Then back to the astronaut.", demo_refs)
+    assert shots[0] == (2, "content")
+    assert shots[-1] == (1, "content")
+
+
 def test_explicit_mentions_beat_content(unnamed: list[Reference]) -> None:
     shots = plan_images("The cat in image 1. Then the astronaut in @3.", unnamed)
     assert shots[:2] == [(1, "mention"), (3, "mention")]
