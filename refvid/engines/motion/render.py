@@ -40,10 +40,16 @@ from refvid.engines.motion.life import (
     Person,
     atmosphere_for,
 )
-from refvid.engines.motion.script import read_prompt
+from refvid.engines.motion.script import read_prompt, request_warnings
 from refvid.engines.motion.shots import Shot, plan_shots, unshown_warning
 from refvid.engines.motion.sources import Sources
-from refvid.engines.motion.staging import Staging, analyse_references, framing_subject, stage_shots
+from refvid.engines.motion.staging import (
+    Staging,
+    analyse_references,
+    dolly_zoom_or_push_in,
+    framing_subject,
+    stage_shots,
+)
 from refvid.engines.motion.transitions import Timeline, black_frame, blend
 from refvid.engines.motion.warp import draw
 from refvid.errors import Cancelled
@@ -140,21 +146,7 @@ class MotionEngine:
             )
         amplitudes = [_shot_amplitude(shot, request.movement_amplitude, amplitude, script.warnings, n)
                       for n, shot in enumerate(shots, start=1)]
-        acts = list(dict.fromkeys(m.group(0).lower() for m in vocab.ACTIONS.finditer(request.prompt)))
-        if acts:
-            script.warnings.append(
-                f"{', '.join(repr(a) for a in acts)} not acted out: this engine moves a camera over your pictures "
-                "and gives people a sway, breathing and blinks; the wan engine generates motion")
-        length = vocab.DURATION_WORDS.search(request.prompt)
-        if length and {"five": 5, "ten": 10}.get(length.group(1).lower(), 0) != request.duration \
-                and length.group(1) != str(request.duration):
-            script.warnings.append(f"{length.group(0)!r} was not used: duration is {request.duration} s "
-                                   "(set duration to 5 or 10)")
-        for shape, said in vocab.all_matches(vocab.ASPECT_WORDS, request.prompt):
-            if shape != request.aspect_ratio:
-                script.warnings.append(f"{said!r} was not used: aspect_ratio is {request.aspect_ratio!r} "
-                                       f"(set aspect_ratio to {shape!r} for that frame)")
-                break
+        script.warnings += request_warnings(request.prompt, request.duration, request.aspect_ratio)
         all_layouts = {i: canvas_layout(r.width, r.height, aspect, spec.width) for i, r in enumerate(references)}
         cuts = analyse_references(references, range(len(references)), script.warnings)
         stagings = stage_shots(shots, references, cuts, amplitudes, all_layouts, request.prompt, script.warnings,
@@ -192,7 +184,7 @@ class MotionEngine:
                 shot.transition_in, shot.transition_frames = "cut", 0
             if _pans_across(shot, layouts[shot.reference], aspect):
                 shot.move = "pan_left" if rng.random() < 0.5 else "pan_right"
-            _dolly_zoom_or_push_in(shot, stagings[i], i + 1, script.warnings)
+            dolly_zoom_or_push_in(shot, stagings[i], i + 1, script.warnings)
 
         timeline = Timeline.build(
             [shot.start for shot in shots],
@@ -285,23 +277,6 @@ class MotionEngine:
         if not isinstance(plan, MotionPlan):
             plan = self.plan(request, references)
         return _render(plan, references, progress, cancelled)
-
-
-def _dolly_zoom_or_push_in(shot: Shot, staging: Staging, number: int, warnings: list[str]) -> None:
-    """A dolly zoom moves the background apart from the subject: a flat shot gets a push-in instead."""
-    if "dolly_zoom" not in (shot.move, shot.then_move):
-        return
-    if staging.layered and shot.then_move is None:
-        return
-    why = ("it is a move of its own, not one of two" if staging.layered
-           else "it needs a subject cut out from its background, and this shot is a flat picture")
-    words = shot.said.get("move", ["dolly zoom"])
-    said = next((w for w in words if "zoom" in w.lower() or "vertigo" in w.lower()), words[0])
-    warnings.append(f"shot {number}: {said!r} is shown as a push in: {why}")
-    if shot.move == "dolly_zoom":
-        shot.move = "push_in"
-    else:
-        shot.then_move = "push_in"
 
 
 _warm_lock = threading.Lock()

@@ -99,6 +99,30 @@ def read_prompt(prompt: str, reference_count: int) -> Script:
     )
 
 
+def request_warnings(prompt: str, duration: int, aspect_ratio: str) -> list[str]:
+    """What the prompt asks for that this engine leaves to the request or cannot do, in words.
+
+    Actions (a camera over still pictures cannot act them out), and a length or frame shape
+    the request's own ``duration`` and ``aspect_ratio`` decide otherwise.
+    """
+    warnings = []
+    acts = list(dict.fromkeys(m.group(0).lower() for m in vocab.ACTIONS.finditer(prompt)))
+    if acts:
+        warnings.append(f"{', '.join(repr(a) for a in acts)} not acted out: this engine moves a camera over your "
+                        "pictures and gives people a sway, breathing and blinks; the wan engine generates motion")
+    length = vocab.DURATION_WORDS.search(prompt)
+    if length:
+        word = length.group(1).lower()
+        if (int(word) if word.isdigit() else {"five": 5, "ten": 10}[word]) != duration:
+            warnings.append(f"{length.group(0)!r} was not used: duration is {duration} s (set duration to 5 or 10)")
+    shape = next(((value, said) for value, said in vocab.all_matches(vocab.ASPECT_WORDS, prompt)
+                  if value != aspect_ratio), None)
+    if shape is not None:
+        warnings.append(f"{shape[1]!r} was not used: aspect_ratio is {aspect_ratio!r} "
+                        f"(set aspect_ratio to {shape[0]!r} for that frame)")
+    return warnings
+
+
 def asked_shot_count(prompt: str) -> int | None:
     """How many shots the prompt asks for in so many words ("one continuous shot", "three shots"), if it does."""
     if vocab.ONE_SHOT.search(prompt):

@@ -244,6 +244,22 @@ def _close_up(cut: Cutout | None, analysis: Analysis) -> bool:
     return any((f.box.x1 - f.box.x0) * (f.box.y1 - f.box.y0) >= CLOSE_UP_SHARE * area for f in found)
 
 
+def dolly_zoom_or_push_in(shot: Shot, staging: Staging, number: int, warnings: list[str]) -> None:
+    """A dolly zoom moves the background apart from the subject: a flat shot gets a push-in instead."""
+    if "dolly_zoom" not in (shot.move, shot.then_move):
+        return
+    if staging.layered and shot.then_move is None:
+        return
+    why = ("it is a move of its own, not one of two" if staging.layered
+           else "it needs a subject cut out from its background, and this shot is a flat picture")
+    said = next((w for v, w in vocab.all_matches(vocab.MOVES, shot.text) if v == "dolly_zoom"), "dolly zoom")
+    warnings.append(f"shot {number}: {said!r} is shown as a push in: {why}")
+    if shot.move == "dolly_zoom":
+        shot.move = "push_in"
+    else:
+        shot.then_move = "push_in"
+
+
 def framing_subject(staging: Staging, layout: CanvasLayout) -> Subject | None:
     """For a composite, what the camera keeps in frame: the placed subjects (canvas -> image pixels)."""
     if staging.mode != "composite" or not staging.placements:
